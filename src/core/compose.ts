@@ -1,0 +1,92 @@
+import type { CallContext } from './call-options.js'
+import { callFn, type ExecutionContext } from './context.js'
+import { GuardBase, isChainable, type Guard, type Next, RUN } from './guard.js'
+
+/** A guard made of others, outermost first. */
+export interface ComposedGuard extends Guard {
+  readonly guards: readonly Guard[]
+}
+
+class Composed extends GuardBase implements ComposedGuard {
+  readonly name: string
+  readonly guards: readonly Guard[]
+  /** The chain ending in the user's function, built once: no allocation per call. */
+  private readonly chain: Next
+
+  constructor(guards: readonly Guard[]) {
+    super()
+    this.guards = Object.freeze([...guards])
+    this.name = `compose(${guards.map((g) => g.name).join(', ')})`
+    this.chain = buildChain(flatten(guards), callFn)
+  }
+
+  [RUN](next: Next, ctx: ExecutionContext): Promise<unknown> {
+    return next === callFn ? this.chain(ctx) : buildChain(flatten(this.guards), next)(ctx)
+  }
+}
+
+/**
+ * Composes guards into one; the first is the outermost. One context object is threaded through
+ * every layer, so per-call data (service, key, cost, priority, signal) reaches all of them.
+ */
+export function compose(...guards: Guard[]): ComposedGuard {
+  guards.forEach((guard, i) => {
+    if (
+      typeof guard !== 'object' ||
+      guard === null ||
+      typeof guard.execute !== 'function' ||
+      typeof guard.name !== 'string'
+    ) {
+      throw new TypeError(
+        `compose: argument ${i} must be a Guard (an object with name and execute), got ${String(guard)}`,
+      )
+    }
+  })
+  return new Composed(guards)
+}
+
+function flatten(guards: readonly Guard[]): Guard[] {
+  return guards.flatMap((g) => (g instanceof Composed ? flatten(g.guards) : [g]))
+}
+
+function buildChain(guards: readonly Guard[], last: Next): Next {
+  let next = last
+  for (let i = guards.length - 1; i >= 0; i--) next = step(guards[i]!, next)
+  return next
+}
+
+function step(guard: Guard, next: Next): Next {
+  if (isChainable(guard)) return (ctx) => guard[RUN](next, ctx)
+  return (ctx) => foreignStep(guard, next, ctx)
+}
+
+/**
+ * A guard written outside breakwater only has `execute()`: run the rest of the chain inside it,
+ * adopting the signal it hands out and passing holds back to it.
+ */
+function foreignStep(guard: Guard, next: Next, ctx: ExecutionContext): Promise<unknown> {
+  return guard.execute(
+    (inner: CallContext) => {
+      const outerSignal = ctx.signal
+      ctx.signal = inner.signal
+      return next(ctx).then(
+        (value) => {
+          ctx.signal = outerSignal
+          if (ctx.held !== undefined) inner.hold(ctx.held)
+          return value
+        },
+        (error: unknown) => {
+          ctx.signal = outerSignal
+          throw error
+        },
+      )
+    },
+    {
+      signal: ctx.signal,
+      service: ctx.serviceFromCall ? ctx.service : undefined,
+      key: ctx.key,
+      cost: ctx.cost,
+      priority: ctx.priority,
+    },
+  )
+}

@@ -1,0 +1,146 @@
+import { isAbortSignal, NEVER_ABORTED, noop } from './abort.js'
+import type { CallContext, CallOptions, Priority } from './call-options.js'
+import type { Clock } from './clock.js'
+
+const OWNER = 'execute'
+
+/**
+ * The one mutable context threaded through every layer of a composed guard. Layers that derive a
+ * signal (timeouts, dedupe) swap `signal` for the inner call and restore it after.
+ */
+export class ExecutionContext implements CallContext {
+  signal: AbortSignal
+  service: string
+  /** True when the caller named the service, so it wins over a guard's own `service` option. */
+  readonly serviceFromCall: boolean
+  key: string | undefined
+  cost: number
+  priority: Priority
+  attempt = 1
+  /** What the current attempt is holding the call open for, if anything. */
+  held: Promise<unknown> | undefined = undefined
+  /** Deadline of a total timeout, so retry can give up instead of sleeping past it. */
+  deadline: { clock: Clock; at: number } | undefined = undefined
+  /** Set by an idle timeout while it watches a held call. */
+  toucher: (() => void) | undefined = undefined
+  /** True while `fn` runs: the only time `hold()` is accepted. */
+  holdable = false
+  readonly fn: (ctx: CallContext) => unknown
+  private cleanups: (() => void)[] | undefined = undefined
+
+  constructor(fn: (ctx: CallContext) => unknown, call: CallOptions | undefined) {
+    this.fn = fn
+    if (call === undefined) {
+      this.signal = NEVER_ABORTED
+      this.service = 'default'
+      this.serviceFromCall = false
+      this.key = undefined
+      this.cost = 1
+      this.priority = 'foreground'
+      return
+    }
+    const { signal, service, key, cost, priority } = call
+    if (signal !== undefined && !isAbortSignal(signal)) {
+      throw new TypeError(`${OWNER}: call option "signal" must be an AbortSignal, got ${typeof signal}`)
+    }
+    if (service !== undefined && (typeof service !== 'string' || service === '')) {
+      throw new TypeError(
+        `${OWNER}: call option "service" must be a non-empty string, got ${String(service)}`,
+      )
+    }
+    if (key !== undefined && typeof key !== 'string') {
+      throw new TypeError(`${OWNER}: call option "key" must be a string, got ${typeof key}`)
+    }
+    if (cost !== undefined && (typeof cost !== 'number' || !Number.isFinite(cost) || cost < 0)) {
+      throw new RangeError(`${OWNER}: call option "cost" must be a finite number >= 0, got ${String(cost)}`)
+    }
+    if (priority !== undefined && priority !== 'foreground' && priority !== 'background') {
+      throw new RangeError(
+        `${OWNER}: call option "priority" must be "foreground" or "background", got ${String(priority)}`,
+      )
+    }
+    this.signal = signal ?? NEVER_ABORTED
+    this.service = service ?? 'default'
+    this.serviceFromCall = service !== undefined
+    this.key = key
+    this.cost = cost ?? 1
+    this.priority = priority ?? 'foreground'
+  }
+
+  hold(settled: Promise<unknown>): void {
+    if (!this.holdable) throw new TypeError('ctx.hold() must be called while fn runs, before it returns')
+    if (typeof (settled as Promise<unknown> | undefined)?.then !== 'function') {
+      throw new TypeError('ctx.hold() expects a promise')
+    }
+    // Observed here so a rejection that only guards care about is never reported as unhandled.
+    const observed = Promise.resolve(settled)
+    observed.catch(noop)
+    this.held = this.held === undefined ? observed : bothSettled(this.held, observed)
+  }
+
+  touch(): void {
+    this.toucher?.()
+  }
+
+  /** Registers work to run once the whole call (including any hold) has ended. */
+  defer(cleanup: () => void): void {
+    ;(this.cleanups ??= []).push(cleanup)
+  }
+
+  /** Runs deferred cleanups once the call and its hold have ended. */
+  finish(): void {
+    const cleanups = this.cleanups
+    if (cleanups === undefined) return
+    this.cleanups = undefined
+    const run = (): void => {
+      for (const cleanup of cleanups) cleanup()
+    }
+    if (this.held === undefined) run()
+    else this.held.then(run, run)
+  }
+
+  get hasCleanups(): boolean {
+    return this.cleanups !== undefined
+  }
+}
+
+/** Settles when both settle; rejects with the first rejection. */
+function bothSettled(a: Promise<unknown>, b: Promise<unknown>): Promise<unknown> {
+  const combined = Promise.allSettled([a, b]).then(([ra, rb]) => {
+    if (ra.status === 'rejected') throw ra.reason
+    if (rb.status === 'rejected') throw rb.reason
+  })
+  combined.catch(noop)
+  return combined
+}
+
+/** The innermost step of every chain: calls the user's function, accepting holds while it runs. */
+export function callFn(ctx: ExecutionContext): Promise<unknown> {
+  ctx.holdable = true
+  let result: unknown
+  try {
+    result = ctx.fn(ctx)
+  } catch (error) {
+    ctx.holdable = false
+    return Promise.reject(error)
+  }
+  if (typeof (result as Promise<unknown> | undefined)?.then !== 'function') {
+    ctx.holdable = false
+    return Promise.resolve(result)
+  }
+  return (result as Promise<unknown>).then(
+    (value) => {
+      ctx.holdable = false
+      return value
+    },
+    (error: unknown) => {
+      ctx.holdable = false
+      throw error
+    },
+  )
+}
+
+/** The service a guard acts for: the call's option, else the guard's own, else 'default'. */
+export function serviceOf(ctx: ExecutionContext, own: string | undefined): string {
+  return ctx.serviceFromCall || own === undefined ? ctx.service : own
+}

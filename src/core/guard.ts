@@ -1,0 +1,71 @@
+import { abortReason } from './abort.js'
+import type { CallContext, CallOptions } from './call-options.js'
+import { callFn, ExecutionContext } from './context.js'
+
+/** A step of a chain: runs the rest of the chain with the shared context. */
+export type Next = (ctx: ExecutionContext) => Promise<unknown>
+
+/** The symbol under which breakwater's guards expose their chain step to `compose()`. */
+export const RUN: unique symbol = Symbol('breakwater.run')
+
+/** Wraps a call with resilience behaviour. */
+export interface Guard {
+  readonly name: string
+  execute<T>(fn: (ctx: CallContext) => Promise<T> | T, call?: CallOptions): Promise<T>
+}
+
+/** A guard that can run as one layer of a composed chain, sharing the caller's context. */
+export interface ChainableGuard extends Guard {
+  [RUN](next: Next, ctx: ExecutionContext): Promise<unknown>
+}
+
+export function isChainable(guard: Guard): guard is ChainableGuard {
+  return typeof (guard as Partial<ChainableGuard>)[RUN] === 'function'
+}
+
+/**
+ * Base of breakwater's guards: `execute()` builds the context once and runs the guard's step with
+ * the user's function as the rest of the chain.
+ */
+export abstract class GuardBase implements ChainableGuard {
+  abstract readonly name: string;
+
+  abstract [RUN](next: Next, ctx: ExecutionContext): Promise<unknown>
+
+  execute<T>(fn: (ctx: CallContext) => Promise<T> | T, call?: CallOptions): Promise<T> {
+    return runCall(this, fn, call) as Promise<T>
+  }
+}
+
+/** Runs one call through `guard`: validates the options, honours an already-aborted signal, cleans up. */
+export function runCall(
+  guard: ChainableGuard,
+  fn: (ctx: CallContext) => unknown,
+  call: CallOptions | undefined,
+): Promise<unknown> {
+  let ctx: ExecutionContext
+  try {
+    if (typeof fn !== 'function')
+      throw new TypeError(`${guard.name}.execute: fn must be a function, got ${typeof fn}`)
+    ctx = new ExecutionContext(fn, call)
+  } catch (error) {
+    return Promise.reject(error)
+  }
+  if (ctx.signal.aborted) return Promise.reject(abortReason(ctx.signal))
+  let result: Promise<unknown>
+  try {
+    result = guard[RUN](callFn, ctx)
+  } catch (error) {
+    result = Promise.reject(error)
+  }
+  return finishWhenSettled(ctx, result)
+}
+
+/** Runs the context's deferred cleanups after the call settles; free when there are none. */
+async function finishWhenSettled(ctx: ExecutionContext, result: Promise<unknown>): Promise<unknown> {
+  try {
+    return await result
+  } finally {
+    if (ctx.hasCleanups) ctx.finish()
+  }
+}

@@ -1,0 +1,8 @@
+export * from './errors/index.js'
+export type { CallContext, CallOptions, Priority } from './call-options.js'
+export type { Clock } from './clock.js'
+export { systemClock } from './clock.js'
+export { compose, type ComposedGuard } from './compose.js'
+export type { Guard } from './guard.js'
+export { toPolicy, fromPolicy } from './cockatiel.js'
+export { EventEmitter, type Event, type IDisposable } from './events.js'

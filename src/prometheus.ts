@@ -1,0 +1,2 @@
+/** `breakwater/prometheus`: prom-client instrumentation for guards and workers. */
+export {}

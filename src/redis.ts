@@ -1,0 +1,2 @@
+/** `breakwater/redis`: Redis-backed state shared by a fleet of processes (ioredis, Redis >= 7). */
+export {}

@@ -1,0 +1,2 @@
+export { timeoutGuard, TimeoutGuard } from './timeout-guard.js'
+export type { TimeoutOptions } from './timeout-options.js'
