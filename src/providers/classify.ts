@@ -127,10 +127,21 @@ function causes(e: Shape): Shape[] {
   return chain
 }
 
+/**
+ * The error's class name. SDK errors keep `name` as 'Error', so the constructor's name is read too
+ * (a name, not an `instanceof`: it matches a second copy of the SDK as well).
+ */
+function nameOf(e: Shape): string | undefined {
+  const name = str(e.name)
+  if (name && name !== 'Error') return name
+  const ctor = (e as { constructor?: { name?: unknown } }).constructor
+  return str(ctor?.name) ?? name
+}
+
 function networkKind(e: Shape): 'network' | 'timeout' | undefined {
   for (const link of causes(e)) {
     const code = str(link.code)
-    const name = str(link.name)
+    const name = nameOf(link)
     if (
       code === 'UND_ERR_CONNECT_TIMEOUT' ||
       code === 'UND_ERR_HEADERS_TIMEOUT' ||
@@ -187,7 +198,7 @@ function withoutStatus(e: Shape, markers: string[]): Omit<ErrorClass, 'status'> 
     if (code === 'BREAKWATER_BACKPRESSURE_SHED') return { retryable: false, health: 'ignore', reason: 'shed' }
     return { retryable: false, health: 'failure', reason: 'unknown' }
   }
-  const name = str(e.name)
+  const name = nameOf(e)
   if (name && ABORT_NAMES.has(name)) return { retryable: false, health: 'ignore', reason: 'aborted' }
   if (markers.some((m) => QUOTA_MARKERS.includes(m))) {
     return { retryable: false, health: 'ignore', reason: 'quota_exhausted' }
