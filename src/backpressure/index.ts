@@ -1,0 +1,2 @@
+export { backpressureGuard, BackpressureGuard } from './backpressure-guard.js'
+export type { BackpressureOptions, ShedEvent, SoftAction, SoftLimitEvent } from './backpressure-options.js'
