@@ -27,7 +27,10 @@ export type Admission =
   | { readonly kind: 'allow' }
   /** Half-open: this call is the one probe; report with the token (and generation, for Redis). */
   | { readonly kind: 'probe'; readonly token: string }
-  /** Open, or half-open with the probe taken: fail fast. `retryAfterMs` is 0 when a probe is running. */
+  /**
+   * Open, or half-open with the probe taken: fail fast. `retryAfterMs` is 0 when a probe is running
+   * and `Number.POSITIVE_INFINITY` while the breaker is isolated.
+   */
   | { readonly kind: 'deny'; readonly retryAfterMs: number; readonly state: CircuitState }
 
 /** A finished call's outcome, as classified ('ignore' outcomes are not recorded, a probe's lease is released instead). */
@@ -41,7 +44,7 @@ export interface CircuitSnapshot {
   readonly state: CircuitState
   /** Consecutive failures counted while closed. */
   readonly failures: number
-  /** Time until an open breaker admits a probe; 0 otherwise. */
+  /** Time until an open breaker admits a probe; 0 otherwise; `Number.POSITIVE_INFINITY` while isolated. */
   readonly retryAfterMs: number
 }
 
@@ -63,7 +66,12 @@ export interface CircuitBackend {
   release(service: string, config: CircuitConfig, token: string): void | Promise<void>
   /** Extends a probe's lease while a held stream is still running (D4). */
   renew(service: string, config: CircuitConfig, token: string): void | Promise<void>
-  /** Opens the service for `ms` without counting a failure (fleet cooldown on 429/529 + Retry-After, D6). */
+  /**
+   * Opens the service for `ms` without counting a failure (fleet cooldown on 429/529 + Retry-After,
+   * D6). `ms` is capped at `config.maxRecoveryMs`; an open breaker stays open for the longer of the
+   * two; a running probe's lease is dropped; an isolated breaker is left as it is. Recovery then goes
+   * through half-open as after any opening.
+   */
   cooldown(service: string, config: CircuitConfig, ms: number): void | Promise<void>
   /** Forces the breaker open until `reset()`. */
   isolate(service: string, config: CircuitConfig): void | Promise<void>
