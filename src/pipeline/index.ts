@@ -1,3 +1,27 @@
 export { pipeline, Pipeline } from './pipeline.js'
 export type { PipelineOptions, PipelineRunOptions, StageEvent, StageFn, StageOptions } from './pipeline.js'
 export { StageError, isStageError } from './stage-error.js'
+export type { Message, ToolCall } from './message.js'
+export { estimateTokens, estimateTotal, CHARS_PER_TOKEN, MESSAGE_OVERHEAD_TOKENS } from './tokens.js'
+export type { TokenEstimator } from './tokens.js'
+export {
+  resolvePolicy,
+  COMPACTION_TARGET_RATIO,
+  DEFAULT_CONTEXT_WINDOW,
+  DEFAULT_KEEP_RECENT_FRACTION,
+  DEFAULT_MAX_TOOL_OUTPUT_CHARS,
+  DEFAULT_TRIGGER_FRACTION,
+  MAX_DEFAULT_SUMMARY_TOKENS,
+} from './compaction-policy.js'
+export type { CompactionPolicy, ResolvedCompactionPolicy } from './compaction-policy.js'
+export { isSummaryMessage, summaryText } from './summary-block.js'
+export { planCompaction } from './plan-compaction.js'
+export type { CompactionPlan, PlanOptions } from './plan-compaction.js'
+export { applyCompaction, isWellFormedSummary } from './apply-compaction.js'
+export {
+  AlreadyRunningError,
+  CompactionRefusedError,
+  isAlreadyRunningError,
+  isCompactionRefusedError,
+} from './compaction-errors.js'
+export type { CompactionRefusal } from './compaction-errors.js'
