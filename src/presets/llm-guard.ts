@@ -1,0 +1,132 @@
+import { backpressureGuard, type BackpressureGuard } from '../backpressure/backpressure-guard.js'
+import type { BackpressureOptions } from '../backpressure/backpressure-options.js'
+import { circuitGuard, type CircuitGuard } from '../circuit/circuit-guard.js'
+import type { CircuitOptions } from '../circuit/circuit-options.js'
+import type { Clock } from '../core/clock.js'
+import { compose, type ComposedGuard } from '../core/compose.js'
+import type { Guard } from '../core/guard.js'
+import { requireOptions } from '../core/validate.js'
+import { dedupeGuard, type DedupeGuard } from '../dedupe/dedupe-guard.js'
+import type { DedupeOptions } from '../dedupe/dedupe-options.js'
+import { retryBudget, type RetryBudget } from '../retry/retry-budget.js'
+import { retryGuard, type RetryGuard } from '../retry/retry-guard.js'
+import type { RetryOptions } from '../retry/retry-options.js'
+import { timeoutGuard, type TimeoutGuard } from '../timeout/timeout-guard.js'
+import type { TimeoutOptions } from '../timeout/timeout-options.js'
+
+const OWNER = 'llmGuard'
+
+/** Defaults for LLM calls, each overridable per layer. */
+export const LLM_GUARD_DEFAULTS = Object.freeze({
+  dedupe: Object.freeze({ ttlMs: 0 }),
+  retry: Object.freeze({ maxAttempts: 3, baseDelayMs: 500 }),
+  retryBudget: Object.freeze({ ratio: 0.2, minPerSecond: 10 }),
+  backpressure: Object.freeze({
+    hardLimit: 64,
+    softLimit: 48,
+    softAction: 'shed-background' as const,
+    maxQueue: 128,
+    queueTimeoutMs: 30_000,
+  }),
+  circuit: Object.freeze({ threshold: 5, recoveryMs: 30_000 }),
+  timeout: Object.freeze({ attemptMs: 120_000, idleMs: 30_000, totalMs: 300_000 }),
+})
+
+/** Each layer: `false` leaves it out, an object overrides the defaults it names. */
+export interface LlmGuardOptions {
+  /** Service for calls that name none (breaker state and metrics are per service). */
+  service?: string
+  /** Default `{ ttlMs: 0 }`: concurrent identical calls (same `key`) coalesce; nothing is cached after. */
+  dedupe?: Partial<DedupeOptions> | false
+  /** Default `{ maxAttempts: 3, baseDelayMs: 500 }` with a retry budget of 20 % + 10/s per guard. */
+  retry?: Partial<RetryOptions> | false
+  /** Default `{ hardLimit: 64, softLimit: 48, softAction: 'shed-background', maxQueue: 128, queueTimeoutMs: 30 000 }`. */
+  backpressure?: Partial<BackpressureOptions> | false
+  /** Default `{ threshold: 5, recoveryMs: 30 000 }`, in memory. Pass `backend` to share it (Redis). */
+  circuit?: Partial<CircuitOptions> | false
+  /** Default `{ attemptMs: 120 000, idleMs: 30 000, totalMs: 300 000 }`. */
+  timeout?: TimeoutOptions | false
+  /** Clock for every layer that has none of its own. */
+  clock?: Clock
+}
+
+/** The preset, with each layer reachable by name (undefined when left out). */
+export interface LlmGuard extends ComposedGuard {
+  readonly dedupe: DedupeGuard | undefined
+  readonly retry: RetryGuard | undefined
+  readonly backpressure: BackpressureGuard | undefined
+  readonly circuit: CircuitGuard | undefined
+  readonly timeout: TimeoutGuard | undefined
+  readonly budget: RetryBudget | undefined
+}
+
+function layer<T extends object>(
+  option: string,
+  value: Partial<T> | false | undefined,
+): Partial<T> | undefined {
+  if (value === false) return undefined
+  if (value === undefined) return {}
+  if (typeof value !== 'object' || value === null) {
+    throw new TypeError(
+      `${OWNER}: option "${option}" must be an options object or false, got ${String(value)}`,
+    )
+  }
+  return value
+}
+
+/**
+ * The recommended composition for LLM calls: dedupe → retry → backpressure → circuit → timeout.
+ *
+ * - dedupe outermost: joined callers share one whole (retried) call, and only one of them holds a
+ *   slot or a probe;
+ * - retry outside backpressure and the breaker: a sleeping retry holds no slot and no probe lease,
+ *   and each attempt is admitted afresh (an open breaker stops the retries at once);
+ * - backpressure before the breaker: shed load never reaches the breaker, and a queued call is
+ *   admitted by the breaker only when it is about to run;
+ * - the breaker right before the timeout: its admission is the last step before `fn`, and it
+ *   counts attempt timeouts as failures.
+ */
+export function llmGuard(options: LlmGuardOptions = {}): LlmGuard {
+  const o = requireOptions<LlmGuardOptions>(OWNER, options, true)
+  const shared = {
+    ...(o.service !== undefined && { service: o.service }),
+    ...(o.clock !== undefined && { clock: o.clock }),
+  }
+  const d = LLM_GUARD_DEFAULTS
+
+  const dedupeOptions = layer<DedupeOptions>('dedupe', o.dedupe)
+  const retryOptions = layer<RetryOptions>('retry', o.retry)
+  const backpressureOptions = layer<BackpressureOptions>('backpressure', o.backpressure)
+  const circuitOptions = layer<CircuitOptions>('circuit', o.circuit)
+  const timeoutOptions = layer<TimeoutOptions>('timeout', o.timeout)
+
+  const dedupe = dedupeOptions && dedupeGuard({ ...d.dedupe, ...shared, ...dedupeOptions })
+  let budget: RetryBudget | undefined
+  if (retryOptions) {
+    budget = retryOptions.budget ?? retryBudget({ ...d.retryBudget, ...(o.clock && { clock: o.clock }) })
+  }
+  const retry = retryOptions && retryGuard({ ...d.retry, ...shared, ...retryOptions, budget })
+  const backpressure =
+    backpressureOptions && backpressureGuard(backpressureWithDefaults(backpressureOptions, shared))
+  const circuit = circuitOptions && circuitGuard({ ...d.circuit, ...shared, ...circuitOptions })
+  const timeout =
+    timeoutOptions && timeoutGuard({ ...d.timeout, ...(o.clock && { clock: o.clock }), ...timeoutOptions })
+
+  const layers = [dedupe, retry, backpressure, circuit, timeout].filter(
+    (g): g is NonNullable<typeof g> => !!g,
+  )
+  const composed = compose(...(layers as Guard[]))
+  return Object.assign(composed, { dedupe, retry, backpressure, circuit, timeout, budget })
+}
+
+/** A caller who sets only `hardLimit` gets a soft limit at 3/4 of it (none when that would not be below it). */
+function backpressureWithDefaults(given: Partial<BackpressureOptions>, shared: object): BackpressureOptions {
+  const d = LLM_GUARD_DEFAULTS.backpressure
+  const hardLimit = given.hardLimit ?? d.hardLimit
+  let softLimit = given.softLimit
+  if (softLimit === undefined && given.hardLimit === undefined) softLimit = d.softLimit
+  else if (softLimit === undefined && typeof hardLimit === 'number' && Math.floor(hardLimit * 0.75) >= 1) {
+    softLimit = Math.floor(hardLimit * 0.75)
+  }
+  return { ...d, ...shared, ...given, hardLimit, ...(softLimit !== undefined && { softLimit }) }
+}
