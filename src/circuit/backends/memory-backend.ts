@@ -79,6 +79,11 @@ export class InMemoryCircuitBackend implements CircuitBackend {
     return this.records.size
   }
 
+  /** True while the service's state is kept (it has not been forgotten to respect `maxServices`). */
+  has(service: string): boolean {
+    return this.records.has(service)
+  }
+
   admit(service: string, config: CircuitConfig): Admission {
     const r = this.touch(service)
     // Closed needs no time reading at all: the common case is a Map lookup and a shared constant.
