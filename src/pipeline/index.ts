@@ -25,3 +25,10 @@ export {
   isCompactionRefusedError,
 } from './compaction-errors.js'
 export type { CompactionRefusal } from './compaction-errors.js'
+export type { Summarizer, SummarizeInput } from './summarizer.js'
+export { extractiveSummarizer } from './extractive-summarizer.js'
+export type { ExtractiveSummarizerOptions } from './extractive-summarizer.js'
+export { llmSummarizer } from './llm-summarizer.js'
+export type { LlmSummarizerOptions } from './llm-summarizer.js'
+export { checkpointPrompt, updatePrompt, CHECKPOINT_SECTIONS } from './summary-prompts.js'
+export type { ChatPrompt } from './summary-prompts.js'

@@ -1,9 +1,10 @@
-import { abortReason, NEVER_ABORTED, noop, raceAbort } from '../core/abort.js'
+import { abortReason, NEVER_ABORTED, raceAbort } from '../core/abort.js'
 import type { CallContext, CallOptions } from '../core/call-options.js'
 import type { Clock } from '../core/clock.js'
 import { EventEmitter } from '../core/events.js'
 import type { Guard } from '../core/guard.js'
 import { requireOptions } from '../core/validate.js'
+import { plainContext } from './plain-context.js'
 import { StageError } from './stage-error.js'
 
 /** A stage's work: takes the previous stage's output, returns (or resolves to) the next input. */
@@ -119,25 +120,6 @@ export class Pipeline<I, O> {
   private emit(name: string, index: number, started: number, outcome: StageEvent['outcome'], error: unknown) {
     const event: StageEvent = { name, index, durationMs: this.now() - started, outcome }
     this.stageEmitter.emit(outcome === 'failure' ? { ...event, error } : event)
-  }
-}
-
-/**
- * Context of an unguarded stage. `hold()` only observes the promise: with no guard there is no slot
- * or breaker to keep, and a rejection of it must not surface as unhandled.
- */
-function plainContext(call: CallOptions, signal: AbortSignal): CallContext {
-  return {
-    signal,
-    service: call.service ?? 'default',
-    key: call.key,
-    cost: call.cost ?? 1,
-    priority: call.priority ?? 'foreground',
-    attempt: 1,
-    hold(settled: Promise<unknown>) {
-      Promise.resolve(settled).catch(noop)
-    },
-    touch: noop,
   }
 }
 
