@@ -140,7 +140,12 @@ export function callFn(ctx: ExecutionContext): Promise<unknown> {
   )
 }
 
-/** The service a guard acts for: the call's option, else the guard's own, else 'default'. */
+/**
+ * The service a guard acts for: the call's option, else the guard's own, else 'default'. A guard's
+ * own service is also written to the context, so `fn` sees the service its guards act for.
+ */
 export function serviceOf(ctx: ExecutionContext, own: string | undefined): string {
-  return ctx.serviceFromCall || own === undefined ? ctx.service : own
+  if (ctx.serviceFromCall || own === undefined) return ctx.service
+  ctx.service = own
+  return own
 }
