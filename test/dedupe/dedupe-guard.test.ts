@@ -272,6 +272,26 @@ describe('held calls', () => {
     await flush()
     expect(guard.size).toBe(0) // a held result is never cached
   })
+
+  it('a held call handed to its leader is still stopped when the leader aborts while reading it', async () => {
+    const guard = dedupeGuard({ ttlMs: 1000, clock: testClock() })
+    const abort = new AbortController()
+    const end = deferred<void>()
+    let upstreamSignal: AbortSignal | undefined
+    const value = await guard.execute(
+      (ctx) => {
+        upstreamSignal = ctx.signal
+        ctx.hold(end.promise)
+        return 'stream'
+      },
+      { key: 'k', signal: abort.signal },
+    )
+    expect(value).toBe('stream')
+    expect(upstreamSignal!.aborted).toBe(false)
+    abort.abort(new Error('reader left'))
+    expect(upstreamSignal!.aborted).toBe(true)
+    end.resolve()
+  })
 })
 
 describe('manual API and events', () => {
