@@ -1,0 +1,240 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
+import { systemClock, type Clock } from '../../core/clock.js'
+import { optionalFunction, optionalNumber, requireOptions } from '../../core/validate.js'
+import { anthropicMessages } from './anthropic-api.js'
+import type { Dialect } from './dialect.js'
+import { FaultPlan, type FaultWindow, type QueuedFault } from './fault-plan.js'
+import type { Fault } from './faults.js'
+import { apiKeyOf, buildReply, readJsonBody, type ReplyRequest } from './incoming.js'
+import { openaiChat, openaiResponses } from './openai-api.js'
+import { RequestLog, type FakeRequest, type RequestCounts, type RequestFilter } from './request-log.js'
+import { respond } from './respond.js'
+
+const OWNER = 'startFakeProvider'
+
+const ROUTES: Record<string, Dialect> = {
+  '/v1/chat/completions': openaiChat,
+  '/v1/responses': openaiResponses,
+  '/v1/messages': anthropicMessages,
+}
+
+export type { ReplyRequest }
+
+export interface FakeProviderOptions {
+  /**
+   * Time for fault windows, `delay` faults, `chunkDelayMs` and HTTP-date Retry-After. Inject a
+   * `testClock()` to drive them without sleeping. Default `systemClock`.
+   */
+  clock?: Clock
+  /** The reply text. Default: `echo: ` + the last user message (first 200 characters). */
+  reply?: (request: ReplyRequest) => string
+  /** Wait between streamed content chunks, in ms on `clock`. Default 0 (no wait). */
+  chunkDelayMs?: number
+}
+
+/** A running fake provider. See `startFakeProvider`. */
+export interface FakeProvider {
+  /** `http://127.0.0.1:<port>`: the Anthropic SDK's `baseURL`. */
+  readonly url: string
+  /** `url + '/v1'`: the OpenAI SDK's `baseURL`. */
+  readonly openaiBaseURL: string
+  /** Scripts `fault` for the next matching request(s). Queued faults are used in order. */
+  fail(fault: Fault, options?: QueuedFault): FakeProvider
+  /** Applies a fault to every matching request arriving in a time window (an outage, say). */
+  schedule(window: FaultWindow): FakeProvider
+  /** Every request received, in arrival order. */
+  readonly requests: readonly FakeRequest[]
+  /** Totals per path, model and API key. */
+  readonly counts: RequestCounts
+  /** Requests that match every field of `filter` (all requests without one). */
+  count(filter?: RequestFilter): number
+  /** Resolves once `n` requests in all have arrived (at once if they have); rejects on close. */
+  waitForRequests(n: number): Promise<void>
+  /** Queued faults not used yet. */
+  readonly pendingFaults: number
+  /** Forgets requests, counts, queued faults and windows. */
+  reset(): void
+  /** Ends every open exchange, destroys every socket and stops the server. */
+  close(): Promise<void>
+}
+
+/**
+ * Starts a fake LLM provider on a free loopback port. It speaks enough of the OpenAI API
+ * (`/v1/chat/completions`, `/v1/responses`, streaming or not) and the Anthropic Messages API
+ * (`/v1/messages`) for the official SDKs to work against it, answers deterministically, injects
+ * faults on demand and counts every request, so a test can assert exactly how many reached it.
+ */
+export async function startFakeProvider(options?: FakeProviderOptions): Promise<FakeProvider> {
+  const o = requireOptions<FakeProviderOptions>(OWNER, options, true)
+  if (o.clock !== undefined && (typeof o.clock?.now !== 'function' || typeof o.clock?.sleep !== 'function')) {
+    throw new TypeError(`${OWNER}: option "clock" must be a Clock (now and sleep), got ${String(o.clock)}`)
+  }
+  const fake = new Fake(
+    o.clock ?? systemClock,
+    optionalFunction(OWNER, 'reply', o.reply) ?? defaultReply,
+    optionalNumber(OWNER, 'chunkDelayMs', o.chunkDelayMs, 0, { min: 0 }),
+  )
+  await fake.listen()
+  return fake
+}
+
+function defaultReply(request: ReplyRequest): string {
+  return `echo: ${request.lastUserMessage.slice(0, 200)}`
+}
+
+class Fake implements FakeProvider {
+  url = ''
+  openaiBaseURL = ''
+  private readonly server: Server
+  private readonly sockets = new Set<Socket>()
+  private readonly exchanges = new Set<AbortController>()
+  private readonly plan = new FaultPlan()
+  private readonly log = new RequestLog()
+  private closing: Promise<void> | undefined
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly reply: (request: ReplyRequest) => string,
+    private readonly chunkDelayMs: number,
+  ) {
+    this.server = createServer((req, res) => {
+      this.handle(req, res).catch((error: unknown) => {
+        // A write after the client left (or a bug): never take the test process down with it.
+        if (!res.headersSent && !res.destroyed) {
+          res.writeHead(500, { 'content-type': 'application/json' })
+          res.end(JSON.stringify({ error: { message: String(error), type: 'fake_provider_error' } }))
+        } else res.destroy()
+      })
+    })
+    this.server.on('connection', (socket) => {
+      this.sockets.add(socket)
+      socket.once('close', () => this.sockets.delete(socket))
+    })
+  }
+
+  listen(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject)
+      this.server.listen(0, '127.0.0.1', () => {
+        this.server.off('error', reject)
+        const address = this.server.address()
+        const port = typeof address === 'object' && address !== null ? address.port : 0
+        this.url = `http://127.0.0.1:${port}`
+        this.openaiBaseURL = `${this.url}/v1`
+        resolve()
+      })
+    })
+  }
+
+  fail(fault: Fault, options?: QueuedFault): FakeProvider {
+    this.plan.enqueue(fault, options)
+    return this
+  }
+
+  schedule(window: FaultWindow): FakeProvider {
+    this.plan.schedule(window, this.clock.now())
+    return this
+  }
+
+  get requests(): readonly FakeRequest[] {
+    return this.log.entries
+  }
+
+  get counts(): RequestCounts {
+    return this.log.counts()
+  }
+
+  count(filter?: RequestFilter): number {
+    return this.log.count(filter)
+  }
+
+  waitForRequests(n: number): Promise<void> {
+    return this.log.waitFor(n)
+  }
+
+  get pendingFaults(): number {
+    return this.plan.pending
+  }
+
+  reset(): void {
+    this.plan.clear()
+    this.log.clear()
+  }
+
+  close(): Promise<void> {
+    this.closing ??= new Promise<void>((resolve) => {
+      this.log.close()
+      for (const exchange of this.exchanges) exchange.abort()
+      for (const socket of this.sockets) socket.destroy()
+      this.server.close(() => resolve())
+      this.server.closeAllConnections()
+    })
+    return this.closing
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0]!
+    const dialect = ROUTES[path]
+    const body = await readJsonBody(req)
+    const model = typeof body.model === 'string' ? body.model : undefined
+    const stream = body.stream === true
+    const apiKey = apiKeyOf(req)
+    const target = { path, model, apiKey, stream }
+    const fault = dialect && req.method === 'POST' ? this.plan.take(target, this.clock.now()) : undefined
+    const entry = this.log.record({
+      ...target,
+      api: dialect?.api,
+      at: this.clock.now(),
+      fault: fault?.kind,
+      body,
+    })
+    if (!dialect || req.method !== 'POST') {
+      res.writeHead(dialect ? 405 : 404, { 'content-type': 'application/json' })
+      res.end(
+        JSON.stringify({
+          error: { message: `fake provider: no route ${req.method} ${path}`, type: 'not_found' },
+        }),
+      )
+      return
+    }
+    if (model === undefined) {
+      res.writeHead(400, { 'content-type': 'application/json' })
+      res.end(JSON.stringify(dialect.errorBody('invalid_request_error', 'model is required')))
+      return
+    }
+    const controller = new AbortController()
+    this.exchanges.add(controller)
+    const abort = (): void => controller.abort()
+    res.once('close', abort)
+    try {
+      await respond(
+        {
+          req,
+          res,
+          dialect,
+          clock: this.clock,
+          signal: controller.signal,
+          requestId: `req_fake_${entry.seq}`,
+          chunkDelayMs: this.chunkDelayMs,
+        },
+        buildReply(dialect, body, {
+          model,
+          stream,
+          seq: entry.seq,
+          now: this.clock.now(),
+          reply: this.reply,
+        }),
+        stream,
+        fault,
+      )
+    } catch (error) {
+      // Waits end with an abort when the client leaves or the fake closes: nothing to answer then.
+      if (!controller.signal.aborted) throw error
+    } finally {
+      res.off('close', abort)
+      this.exchanges.delete(controller)
+      if (controller.signal.aborted && !res.writableEnded) res.destroy()
+    }
+  }
+}

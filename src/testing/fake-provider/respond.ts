@@ -1,0 +1,151 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Clock } from '../../core/clock.js'
+import type { Dialect, Reply, SseEvent } from './dialect.js'
+import type { Fault } from './faults.js'
+
+/** What writing one response needs. */
+export interface Exchange {
+  req: IncomingMessage
+  res: ServerResponse
+  dialect: Dialect
+  clock: Clock
+  /** Aborted when the client leaves or the fake closes: ends every wait of this exchange. */
+  signal: AbortSignal
+  requestId: string
+  chunkDelayMs: number
+}
+
+/** Answers with `fault` if there is one, else with `reply`. */
+export async function respond(
+  x: Exchange,
+  reply: Reply,
+  stream: boolean,
+  fault: Fault | undefined,
+): Promise<void> {
+  if (fault?.kind === 'delay') {
+    await x.clock.sleep(fault.ms, x.signal)
+    fault = undefined
+  }
+  if (fault === undefined)
+    return stream ? writeStream(x, reply, undefined) : writeJson(x, 200, x.dialect.json(reply))
+  switch (fault.kind) {
+    case 'rate_limit':
+      return writeJson(x, 429, rateLimitBody(x.dialect), retryHeaders(fault, x.clock.now()))
+    case 'insufficient_quota':
+      return writeJson(
+        x,
+        429,
+        x.dialect.errorBody('insufficient_quota', 'You exceeded your current quota.', 'insufficient_quota'),
+      )
+    case 'server_error':
+      return writeJson(x, fault.status ?? 500, serverErrorBody(x.dialect))
+    case 'overloaded':
+      return writeJson(x, 529, x.dialect.errorBody('overloaded_error', 'Overloaded'))
+    case 'status':
+      return writeJson(
+        x,
+        fault.status,
+        fault.body ?? x.dialect.errorBody('error', `fake status ${fault.status}`),
+        fault.headers,
+      )
+    case 'stream_error':
+      if (stream) return writeStream(x, reply, fault)
+      return writeJson(
+        x,
+        500,
+        x.dialect.errorBody(fault.type ?? x.dialect.defaultStreamErrorType, 'Stream error'),
+      )
+    case 'reset':
+      if (stream && fault.afterChunks !== undefined) return writeStream(x, reply, fault)
+      x.req.socket.destroy()
+      return
+    case 'stall':
+      if (stream) return writeStream(x, reply, fault)
+      return untilAborted(x.signal)
+  }
+}
+
+function rateLimitBody(d: Dialect): unknown {
+  return d.provider === 'anthropic'
+    ? d.errorBody('rate_limit_error', 'Number of requests has exceeded your rate limit.')
+    : d.errorBody('requests', 'Rate limit reached for requests.', 'rate_limit_exceeded')
+}
+
+function serverErrorBody(d: Dialect): unknown {
+  return d.provider === 'anthropic'
+    ? d.errorBody('api_error', 'Internal server error')
+    : d.errorBody('server_error', 'The server had an error while processing your request.')
+}
+
+function retryHeaders(f: Extract<Fault, { kind: 'rate_limit' }>, now: number): Record<string, string> {
+  const headers: Record<string, string> = {}
+  if (f.retryAfterMs !== undefined) headers['retry-after-ms'] = String(f.retryAfterMs)
+  if (f.retryAfter !== undefined) headers['retry-after'] = String(f.retryAfter)
+  if (f.retryAfterDateMs !== undefined) {
+    headers['retry-after'] = new Date(now + f.retryAfterDateMs).toUTCString()
+  }
+  return headers
+}
+
+function writeJson(x: Exchange, status: number, body: unknown, headers?: Record<string, string>): void {
+  const text = JSON.stringify(body)
+  x.res.writeHead(status, {
+    ...headers,
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    [x.dialect.requestIdHeader]: x.requestId,
+  })
+  x.res.end(text)
+}
+
+/** Writes the stream's events, cutting in with the fault after its opening events or n chunks. */
+async function writeStream(x: Exchange, reply: Reply, fault: Fault | undefined): Promise<void> {
+  const plan = x.dialect.stream(reply)
+  x.res.writeHead(200, {
+    'content-type': 'text/event-stream',
+    'cache-control': 'no-cache',
+    [x.dialect.requestIdHeader]: x.requestId,
+  })
+  write(x, plan.prelude)
+  const cutAt = fault === undefined ? Infinity : ((fault as { afterChunks?: number }).afterChunks ?? 0)
+  for (let i = 0; i < plan.content.length; i++) {
+    if (i >= cutAt) break
+    if (i > 0 && x.chunkDelayMs > 0) await x.clock.sleep(x.chunkDelayMs, x.signal)
+    write(x, [plan.content[i]!])
+  }
+  switch (fault?.kind) {
+    case undefined:
+      break
+    case 'stream_error': {
+      const type = fault.type ?? x.dialect.defaultStreamErrorType
+      write(x, [x.dialect.streamError(type, type === 'overloaded_error' ? 'Overloaded' : 'Stream error')])
+      x.res.end()
+      return
+    }
+    case 'reset':
+      await flushed(x)
+      x.req.socket.destroy()
+      return
+    case 'stall':
+      return untilAborted(x.signal)
+  }
+  write(x, plan.epilogue)
+  x.res.end()
+}
+
+function write(x: Exchange, events: SseEvent[]): void {
+  let out = ''
+  for (const e of events) out += (e.event === undefined ? '' : `event: ${e.event}\n`) + `data: ${e.data}\n\n`
+  x.res.write(out)
+}
+
+/** Lets what was written reach the client before the socket is destroyed. */
+function flushed(x: Exchange): Promise<void> {
+  return new Promise((resolve) => x.res.write('', () => resolve()))
+}
+
+/** A wait that ends only when the client leaves or the fake closes: a stall needs no timer. */
+function untilAborted(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve()
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))
+}
