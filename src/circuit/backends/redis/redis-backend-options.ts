@@ -1,0 +1,87 @@
+import type { Cluster, Redis } from 'ioredis'
+import type { Clock } from '../../../core/clock.js'
+import type { CircuitBackend, CircuitConfig } from '../../circuit-backend.js'
+
+/** What the backend does with calls while Redis is unusable (D5). */
+export type BackendFailureMode = 'local' | 'allow' | 'deny'
+
+/** Where admissions come from: the shared breaker in Redis, or the fallback. */
+export type BackendState = 'redis' | 'fallback'
+
+export interface BackendStateChange {
+  readonly from: BackendState
+  readonly to: BackendState
+  /** The Redis error that caused the fallback (absent when returning to Redis). */
+  readonly error?: unknown
+}
+
+export interface ConfigMismatch {
+  readonly service: string
+  /** The configuration this process asked for. */
+  readonly local: CircuitConfig
+  /** The configuration stored in Redis, which the shared breaker keeps applying until `reset()`. */
+  readonly stored: CircuitConfig | string
+}
+
+/** Anything with console-like methods; only `warn` is required. */
+export interface BackendLogger {
+  warn(message: string, details?: unknown): void
+  info?(message: string, details?: unknown): void
+}
+
+export interface RedisCircuitBackendOptions {
+  /**
+   * The application's ioredis client (`Redis` or `Cluster`, recognised by shape). It is only
+   * duplicated: the backend opens its own command connection (no offline queue, short timeout)
+   * and its own subscriber connection, and never changes or closes this one. Required.
+   */
+  client: Redis | Cluster
+  /** Key prefix; may not contain `{` or `}` (the service name is the hash tag). Default `'breakwater'`. */
+  prefix?: string
+  /**
+   * How long one Redis command may take before it counts as a backend error and the call is
+   * answered locally (ioredis `commandTimeout` on the dedicated connection). Default 250 ms.
+   */
+  commandTimeoutMs?: number
+  /**
+   * What calls get while Redis is unusable: `'local'` (default) a per-process in-memory breaker,
+   * fed with every outcome all along so it never starts cold; `'allow'` every call runs; `'deny'`
+   * every call fails fast with BrokenCircuitError.
+   */
+  onBackendFailure?: BackendFailureMode
+  /** Consecutive backend errors (timeouts, refused connections, script errors) that switch to the fallback. Default 3. */
+  failureThreshold?: number
+  /** While on the fallback, how often a background PING checks whether Redis is back. Default 1 000 ms. */
+  recoveryCheckMs?: number
+  /**
+   * Longest time a cached state is trusted without hearing from Redis, so a lost invalidation
+   * message cannot pin a state. Default 5 000 ms.
+   */
+  maxCacheAgeMs?: number
+  /** Most services whose state is cached. Default 10 000. */
+  maxServices?: number
+  /** Idle time after which a service's hash expires (PEXPIRE, refreshed on every write). Default 86 400 000 (a day). */
+  keyTtlMs?: number
+  /** How often locally counted successes are flushed (failure-rate mode only, HINCRBY). Default 100 ms. */
+  flushIntervalMs?: number
+  /** Logs one line per fallback transition and per configuration mismatch. Default `console`. */
+  logger?: BackendLogger
+  /**
+   * The per-process breaker used with `onBackendFailure: 'local'`. Default a new
+   * `InMemoryCircuitBackend({ clock })`.
+   */
+  localBackend?: CircuitBackend
+  /** Source of time for cache ages and the background timers. Default `systemClock`. */
+  clock?: Clock
+  /** Source of randomness in [0, 1) for backoff jitter and probe tokens. Default `Math.random`. */
+  random?: () => number
+}
+
+export const DEFAULT_PREFIX = 'breakwater'
+export const DEFAULT_COMMAND_TIMEOUT_MS = 250
+export const DEFAULT_BACKEND_FAILURE_THRESHOLD = 3
+export const DEFAULT_RECOVERY_CHECK_MS = 1_000
+export const DEFAULT_MAX_CACHE_AGE_MS = 5_000
+export const DEFAULT_MAX_CACHED_SERVICES = 10_000
+export const DEFAULT_KEY_TTL_MS = 86_400_000
+export const DEFAULT_FLUSH_INTERVAL_MS = 100

@@ -1,0 +1,77 @@
+import type { Cluster, Redis } from 'ioredis'
+import type { CircuitState } from '../../circuit-backend.js'
+import { ADMIT_LUA } from './lua/admit.js'
+import { COOLDOWN_LUA } from './lua/cooldown.js'
+import { ISOLATE_LUA } from './lua/isolate.js'
+import { PEEK_LUA } from './lua/peek.js'
+import { RECORD_LUA } from './lua/record.js'
+import { RELEASE_LUA } from './lua/release.js'
+import { RENEW_LUA } from './lua/renew.js'
+import { RESET_LUA } from './lua/reset.js'
+
+/**
+ * The breaker scripts, registered with ioredis `defineCommand`: it sends EVALSHA and falls back to
+ * EVAL on NOSCRIPT, so a restart, a failover or SCRIPT FLUSH costs one extra round trip, never an
+ * error; on a Cluster the fallback happens on whichever node owns the key.
+ */
+export const SCRIPTS = {
+  bwCbAdmit: ADMIT_LUA,
+  bwCbRecord: RECORD_LUA,
+  bwCbRelease: RELEASE_LUA,
+  bwCbRenew: RENEW_LUA,
+  bwCbCooldown: COOLDOWN_LUA,
+  bwCbIsolate: ISOLATE_LUA,
+  bwCbReset: RESET_LUA,
+  bwCbPeek: PEEK_LUA,
+} as const
+
+export type ScriptName = keyof typeof SCRIPTS
+
+/** What every script answers (see lua/prelude.ts). */
+export interface ScriptReply {
+  readonly kind: 'allow' | 'probe' | 'deny' | 'ok' | 'stale'
+  readonly gen: number
+  readonly state: CircuitState
+  /** Open time left, or probe lease left while half-open with a probe out; Infinity while isolated. */
+  readonly remainingMs: number
+  readonly failures: number
+  readonly token: string
+  /** The stored configuration when it differs from the caller's (the stored one was applied). */
+  readonly storedConfig: string
+}
+
+type ScriptFn = (key: string, ...args: (string | number)[]) => Promise<unknown>
+
+/** Registers every script on a connection (idempotent per connection). */
+export function defineScripts(client: Redis | Cluster): void {
+  const registered = client as unknown as Record<string, unknown>
+  for (const [name, lua] of Object.entries(SCRIPTS)) {
+    if (typeof registered[name] !== 'function') client.defineCommand(name, { numberOfKeys: 1, lua })
+  }
+}
+
+/** Runs one script on one key and parses its reply. */
+export async function runScript(
+  client: Redis | Cluster,
+  name: ScriptName,
+  key: string,
+  args: readonly (string | number)[],
+): Promise<ScriptReply> {
+  const fn = (client as unknown as Record<ScriptName, ScriptFn>)[name]
+  return parseReply(await fn.call(client, key, ...args))
+}
+
+function parseReply(raw: unknown): ScriptReply {
+  if (!Array.isArray(raw) || raw.length < 7)
+    throw new Error(`unexpected breaker script reply: ${String(raw)}`)
+  const remaining = Number(raw[3])
+  return {
+    kind: String(raw[0]) as ScriptReply['kind'],
+    gen: Number(raw[1]),
+    state: String(raw[2]) as CircuitState,
+    remainingMs: remaining < 0 ? Number.POSITIVE_INFINITY : remaining,
+    failures: Number(raw[4]),
+    token: String(raw[5]),
+    storedConfig: String(raw[6]),
+  }
+}
