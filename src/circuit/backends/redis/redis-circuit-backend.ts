@@ -228,7 +228,6 @@ export class RedisCircuitBackend implements CircuitBackend {
     this.remoteAdmit(service, config)
 
   private async remoteAdmit(service: string, config: CircuitConfig): Promise<Admission> {
-    if (this.starting !== undefined) await this.starting
     const token = `${(++this.tokens).toString(36)}.${Math.floor(this.random() * 2 ** 48).toString(36)}`
     const r = await this.call(service, config, 'bwCbAdmit', [token])
     if (r === undefined) return this.router.admit(service, config)
@@ -268,6 +267,8 @@ export class RedisCircuitBackend implements CircuitBackend {
     name: ScriptName,
     extra: (string | number)[],
   ): Promise<ScriptReply | undefined> {
+    // Until the first connection attempt settles, commands would fail for want of an offline queue.
+    if (this.starting !== undefined) await this.starting
     const key = breakerKey(this.prefix, service)
     const channel = breakerChannel(key)
     this.link.watch(channel, service)
