@@ -117,7 +117,7 @@ export class InFlightCalls {
     if (run.hasCleanups) run.finish()
     if (controller.signal.aborted) return // everyone left; the flight is already gone
     if (run.held !== undefined) {
-      this.handOver(flight, run.held, controller, value)
+      this.handOver(flight, run, run.held, controller, value)
       return
     }
     this.end(flight)
@@ -158,6 +158,7 @@ export class InFlightCalls {
    */
   private handOver(
     flight: Flight,
+    run: ExecutionContext,
     held: Promise<unknown>,
     controller: AbortController,
     value: unknown,
@@ -167,6 +168,13 @@ export class InFlightCalls {
       const signal = leader.ctx.signal
       const off = onAbort(signal, () => controller.abort(abortReason(signal)))
       held.then(off, off)
+      // Chunk activity reported on the shared context must reach idle timers outside this guard.
+      const inner = run.toucher
+      const outer = leader.ctx
+      run.toucher = () => {
+        inner?.()
+        outer.toucher?.()
+      }
       leader.ctx.held = held
       leader.resolve(value)
     })

@@ -83,4 +83,27 @@ describe('dedupe outermost in a chain', () => {
     await flush()
     expect(backpressure.depth).toBe(0)
   })
+
+  it('a held keyed call reports stream activity to an idle timeout outside dedupe', async () => {
+    const clock = testClock()
+    const guard = compose(timeoutGuard({ idleMs: 50, clock }), dedupeGuard({ ttlMs: 1000, clock }))
+    const end = deferred<void>()
+    let reader: CallContext | undefined
+    await guard.execute(
+      (ctx) => {
+        reader = ctx
+        ctx.hold(end.promise)
+        return 'stream'
+      },
+      { key: 'k' },
+    )
+    for (let i = 0; i < 3; i++) {
+      await clock.advance(30)
+      reader!.touch()
+    }
+    expect(reader!.signal.aborted).toBe(false)
+    end.resolve()
+    await flush()
+    expect(clock.pending).toBe(0)
+  })
 })
