@@ -213,13 +213,21 @@ export class RedisCircuitBackend implements CircuitBackend {
     return this.router.snapshot(service, config)
   }
 
+  /**
+   * Resolves once every Redis command sent so far (reports sent off the call path included) has
+   * been answered and applied. For tests and orderly shutdowns.
+   */
+  async whenIdle(): Promise<void> {
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight])
+  }
+
   /** Stops the background work and closes both connections; nothing is left running. */
   async close(): Promise<void> {
     this.closed = true
     this.health.stop()
     this.cancelFlush?.()
     this.cancelFlush = undefined
-    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight])
+    await this.whenIdle()
     await this.link.close()
   }
 
@@ -274,7 +282,9 @@ export class RedisCircuitBackend implements CircuitBackend {
     this.link.watch(channel, service)
     let reply: ScriptReply
     try {
-      reply = await this.script(name, key, config, extra)
+      const pending = this.script(name, key, config, extra)
+      this.track(pending)
+      reply = await pending
     } catch (error) {
       this.health.failed(error)
       return undefined
