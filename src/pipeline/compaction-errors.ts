@@ -10,10 +10,13 @@ export type CompactionRefusal = 'prefix_changed' | 'malformed_summary' | 'not_be
  */
 export class CompactionRefusedError extends ResilienceError {
   readonly reason: CompactionRefusal
+  /** For 'not_below_target': the estimated tokens the result would have left. */
+  readonly tokensAfter: number | undefined
 
-  constructor(reason: CompactionRefusal, message: string) {
+  constructor(reason: CompactionRefusal, message: string, tokensAfter?: number) {
     super('BREAKWATER_COMPACTION_REFUSED', `compaction refused (${reason}): ${message}`)
     this.reason = reason
+    this.tokensAfter = tokensAfter
   }
 }
 

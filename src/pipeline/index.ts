@@ -32,3 +32,35 @@ export { llmSummarizer } from './llm-summarizer.js'
 export type { LlmSummarizerOptions } from './llm-summarizer.js'
 export { checkpointPrompt, updatePrompt, CHECKPOINT_SECTIONS } from './summary-prompts.js'
 export type { ChatPrompt } from './summary-prompts.js'
+export { compactionWorker, CompactionWorker } from './compaction-worker.js'
+export type { CompactionWorkerOptions } from './compaction-worker-options.js'
+export { CompactionSession } from './compaction-session.js'
+export type { CompactionResult } from './compaction-run.js'
+export {
+  DEFAULT_COMPACTION_TIMEOUT_MS,
+  DEFAULT_COOLDOWN_MS,
+  DEFAULT_MAX_ATTEMPTS_PER_SESSION,
+  MARKER_MARGIN_MS,
+} from './compaction-quota.js'
+export type { CompactionQuota } from './compaction-quota.js'
+export { InMemoryCompactionStore } from './compaction-store.js'
+export type { CompactionStore, InMemoryCompactionStoreOptions, SessionRecord } from './compaction-store.js'
+export { ADMISSION_REASONS, guardSignals, heapPressure } from './admission.js'
+export type {
+  AdmissionDecision,
+  AdmissionReason,
+  AdmissionSignals,
+  AdmissionSignalSource,
+  BackpressureSignal,
+  CircuitSignal,
+  GuardSignalsOptions,
+} from './admission.js'
+export type { AdmissionEvidence } from './admission-evidence.js'
+export type {
+  CompactionAdmissionEvent,
+  CompactionCompletedEvent,
+  CompactionFailedEvent,
+  CompactionFailure,
+  CompactionRejectedEvent,
+  CompactionStartedEvent,
+} from './worker-events.js'
