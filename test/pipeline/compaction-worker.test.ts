@@ -95,7 +95,7 @@ describe('compactionWorker', () => {
     const w = setup({ quota: { cooldownMs: 1_000, maxAttemptsPerSession: 2 } })
     const messages = bigChat()
     const s = await compactOnce(w, 's', messages)
-    s.applyPending(messages) // discard into a copy: the caller keeps the long list on purpose
+    s.applyPending(messages) // consumed; the test keeps the long list to stay over the trigger
     const cooling = (await s.endTurn(messages))!
     expect(cooling).toMatchObject({
       allowed: false,
@@ -176,5 +176,121 @@ describe('compactionWorker', () => {
     // Cap reached and cooldown running: the cap outranks the cooldown.
     s.applyPending(bigChat())
     expect((await s.endTurn(bigChat()))?.reason).toBe('session_attempt_limit')
+  })
+
+  it('P3 the previous summary is passed on the second pass', async () => {
+    const w = setup()
+    let messages = bigChat()
+    const s = await compactOnce(w, 'c', messages, 'first summary')
+    messages = s.beginTurn(messages)
+    messages.push(...bigChat(12, 'later ').slice(1))
+    expect((await s.endTurn(messages))?.reason).toBe('cooldown')
+    await w.clock.advance(60_000)
+    expect((await s.endTurn(messages))?.reason).toBe('allowed')
+    expect(w.calls[1]!.input.previousSummary).toBe('first summary')
+    w.calls[1]!.result.resolve('second summary')
+    await s.idle()
+    const after = s.beginTurn(messages)
+    expect(after.filter(isSummaryMessage).map((m) => m.content)).toEqual([
+      '<conversation-summary>\nsecond summary\n</conversation-summary>',
+    ])
+  })
+
+  it('P4 the summarizer never sees messages appended after the plan; they are kept on apply', async () => {
+    const w = setup()
+    const messages = bigChat()
+    const s = w.worker.session('x')
+    await s.endTurn(messages)
+    const turn = s.beginTurn(messages) // nothing to apply yet: same list
+    expect(turn).toBe(messages)
+    messages.push({ id: 'late-user', role: 'user', content: 'SECRET appended during compaction' })
+    const input = w.calls[0]!.input
+    expect(input.transcript).not.toContain('SECRET')
+    expect(input.messages!.some((m) => m.id === 'late-user')).toBe(false)
+    w.calls[0]!.result.resolve('summary')
+    await s.idle()
+    await s.endTurn(messages)
+    const applied = s.beginTurn(messages)
+    expect(applied.at(-1)!.id).toBe('late-user')
+    expect(applied.filter(isSummaryMessage)).toHaveLength(1)
+    expect(toolCallsPaired(applied)).toBe(true)
+  })
+
+  it('P7 failure and malformed results leave messages untouched, clear the marker, record no boundary', async () => {
+    for (const outcome of ['reject', '', '   ', 42] as const) {
+      const w = setup()
+      const messages = bigChat()
+      const before = JSON.stringify(messages)
+      const s = w.worker.session('f')
+      await s.endTurn(messages)
+      const call = w.calls[0]!.result
+      if (outcome === 'reject') call.reject(new Error('provider exploded'))
+      else call.resolve(outcome as string)
+      await s.idle()
+      expect(w.failed).toHaveLength(1)
+      expect(w.failed[0]!.reason).toBe(outcome === 'reject' ? 'error' : 'malformed')
+      expect(w.failed[0]!.message).toMatch(outcome === 'reject' ? 'provider exploded' : /malformed_summary/)
+      expect(s.beginTurn(messages)).toBe(messages)
+      expect(JSON.stringify(messages)).toBe(before)
+      const record = await w.store.read('f')
+      expect(record).toMatchObject({ inFlight: false, attempts: 1 })
+      expect(record.boundaryMessageId).toBeUndefined()
+      expect(w.worker.evidence().runs).toEqual({ completed: 0, failed: 1, rejected: 0 })
+    }
+  })
+
+  it('P7 a result that does not end below 0.8 × trigger is refused and counted, and does not loop', async () => {
+    const w = setup()
+    const rejected: unknown[] = []
+    w.worker.onRejected((e) => rejected.push(e))
+    const messages = bigChat()
+    const s = w.worker.session('big')
+    await s.endTurn(messages)
+    w.calls[0]!.result.resolve('long '.repeat(2_000))
+    await s.idle()
+    expect(rejected).toMatchObject([{ reason: 'not_below_target', outcome: 'rejected', sessionId: 'big' }])
+    expect(s.beginTurn(messages)).toBe(messages)
+    expect((await s.endTurn(messages))?.reason).toBe('cooldown')
+    expect(w.calls).toHaveLength(1)
+    expect(w.worker.evidence().runs.rejected).toBe(1)
+  })
+
+  it('P9 manual compaction is refused while a turn runs or paused, allowed when idle', async () => {
+    const w = setup()
+    const messages = bigChat()
+    const s = w.worker.session('m')
+    s.beginTurn(messages)
+    const busy = await s.compact(messages).catch((e: unknown) => e)
+    expect(isAlreadyRunningError(busy)).toBe(true)
+    expect(busy).toMatchObject({ code: 'BREAKWATER_ALREADY_RUNNING', running: 'turn' })
+    await s.endTurn(messages.slice(0, 3))
+    s.pause()
+    expect(await s.compact(messages).catch((e: unknown) => e)).toMatchObject({ running: 'paused' })
+    expect(await s.endTurn(messages)).toBeUndefined()
+    s.resume()
+    const done = s.compact(messages)
+    await flush()
+    expect(await s.compact(messages).catch((e: unknown) => e)).toMatchObject({ running: 'compaction' })
+    w.calls[0]!.result.resolve('manual summary')
+    const compacted = await done
+    expect(compacted[1]!.content).toContain('manual summary')
+    expect(compacted.length).toBeLessThan(messages.length)
+  })
+
+  it('P9 background results are applied at the next turn boundary, not before', async () => {
+    const w = setup()
+    const messages = bigChat()
+    const s = w.worker.session('b')
+    await s.endTurn(messages)
+    const during = s.beginTurn(messages)
+    w.calls[0]!.result.resolve('summary')
+    await s.idle()
+    expect(during).toBe(messages) // the running turn is not disturbed
+    expect(s.hasPendingResult).toBe(true)
+    await s.endTurn(messages)
+    const next = s.beginTurn(messages)
+    expect(next).not.toBe(messages)
+    expect(next.filter(isSummaryMessage)).toHaveLength(1)
+    expect(s.hasPendingResult).toBe(false)
   })
 })
