@@ -1,0 +1,98 @@
+/**
+ * `npm run bench`: every benchmark in one bounded run (a few minutes at most), results written to
+ * BENCHMARKS.md. Runs against the built package (dist/, imported as 'breakwater'); build first.
+ * Options: --quick (fewer rounds, shorter scenarios, for checking the harness), --out <file>.
+ */
+import { execFileSync } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import { dedupe } from './dedupe.mjs'
+import { environment } from './lib/environment.mjs'
+import { report } from './lib/report.mjs'
+import { latency, LATENCY_SETUP } from './latency.mjs'
+import { overhead } from './overhead.mjs'
+
+const args = process.argv.slice(2)
+const quick = args.includes('--quick')
+const outIndex = args.indexOf('--out')
+const outFile = outIndex >= 0 ? args[outIndex + 1] : new URL('../BENCHMARKS.md', import.meta.url)
+const started = Date.now()
+const log = (message) => console.error(`[bench ${((Date.now() - started) / 1000).toFixed(0)} s] ${message}`)
+
+const env = environment()
+log(`Node ${env.node}, ${env.cpus} CPUs, load ${env.loadAverage}`)
+
+log('overhead per successful call')
+const over = await overhead(quick ? { rounds: 5, batchMs: 20, warmupMs: 150 } : { rounds: 21, batchMs: 50 })
+const byId = Object.fromEntries(over.map((r) => [r.id, r.nsPerOp]))
+const composeOver = byId.compose - byId.bare
+const targets = [
+  {
+    name: 'compose(retry, backpressure, circuit) / cockatiel ≤ 1.0 (aim ≤ 0.6)',
+    measured: (byId.compose / byId.cockatiel).toFixed(2),
+    ok: byId.compose / byId.cockatiel <= 1,
+  },
+  {
+    name: 'compose(retry, backpressure, circuit) over bare ≤ 250 ns',
+    measured: `${Math.round(composeOver)} ns`,
+    ok: composeOver <= 250,
+  },
+  {
+    name: '+ dedupe, no key: over bare ≤ 1.5 × the compose overhead',
+    measured: `${Math.round(byId['dedupe-pass'] - byId.bare)} ns (${((byId['dedupe-pass'] - byId.bare) / composeOver).toFixed(2)} ×)`,
+    ok: byId['dedupe-pass'] - byId.bare <= 1.5 * composeOver,
+  },
+  {
+    name: '+ dedupe, keyed call: over bare ≤ 1.5 × the compose overhead',
+    measured: `${Math.round(byId['dedupe-keyed'] - byId.bare)} ns (${((byId['dedupe-keyed'] - byId.bare) / composeOver).toFixed(2)} ×)`,
+    ok: byId['dedupe-keyed'] - byId.bare <= 1.5 * composeOver,
+  },
+]
+for (const r of over) log(`  ${Math.round(r.nsPerOp).toString().padStart(6)} ns  ${r.name}`)
+
+log('dedupe')
+const dd = await dedupe({ rounds: quick ? 3 : 9 })
+
+log('heap after 1M calls (child processes with --expose-gc)')
+const calls = quick ? 200_000 : 1_000_000
+const heap = ['plain', 'keyed'].map((mode) =>
+  JSON.parse(
+    execFileSync(
+      process.execPath,
+      ['--expose-gc', new URL('./heap.mjs', import.meta.url).pathname, mode, String(calls)],
+      {
+        encoding: 'utf8',
+      },
+    ),
+  ),
+)
+
+log('foreground latency under background load')
+const lat = await latency({ durationMs: quick ? 500 : 3_000 })
+
+let redis
+try {
+  const { redisBench } = await import('./redis.mjs')
+  log('redis breaker')
+  redis = await redisBench({ quick })
+} catch (error) {
+  if (error?.code !== 'ERR_MODULE_NOT_FOUND') throw error
+  log('redis breaker: not available yet, leaving a TODO row')
+}
+
+const seconds = (Date.now() - started) / 1000
+writeFileSync(
+  outFile,
+  report({
+    env,
+    overhead: over,
+    targets,
+    dedupe: dd,
+    heap,
+    latency: lat,
+    latencySetup: LATENCY_SETUP,
+    redis,
+    command: 'npm run bench   # = npm run build && node bench/run.mjs',
+    seconds,
+  }),
+)
+log(`wrote ${outFile instanceof URL ? outFile.pathname : outFile}`)
