@@ -51,6 +51,8 @@ export class RedisCircuitBackend implements CircuitBackend {
   private readonly mismatches = new Map<string, string>()
   private readonly tallies = new Map<string, { config: CircuitConfig; successes: number }>()
   private readonly inflight = new Set<Promise<unknown>>()
+  /** Failure reports not yet answered, per service: the next admission waits for the new state. */
+  private readonly reporting = new Map<string, Promise<void>>()
   private cancelFlush: (() => void) | undefined
   private starting: Promise<void> | undefined
   private closed = false
@@ -139,6 +141,12 @@ export class RedisCircuitBackend implements CircuitBackend {
   admit(service: string, config: CircuitConfig): Admission | Promise<Admission> {
     if (this.health.state === 'fallback' || this.closed) return this.router.admit(service, config)
     if (this.router.isReturning(service)) return this.router.admitReturning(service, config, this.remote)
+    if (this.reporting.size > 0) {
+      // A failure this process reported may have opened the breaker: answer once Redis has said so
+      // (no extra command; a hung Redis delays this call by the command timeout at most).
+      const pending = this.reporting.get(service)
+      if (pending !== undefined) return pending.then(() => this.admit(service, config))
+    }
     const e = this.cache.fresh(service, this.clock.now())
     if (e !== undefined) {
       if (e.state === 'closed') return ALLOW
@@ -168,7 +176,14 @@ export class RedisCircuitBackend implements CircuitBackend {
       this.track(this.remoteRecord(service, config, 'success', ''))
       return
     }
-    return this.remoteRecord(service, config, report.outcome, redisToken ?? '')
+    const sent = this.remoteRecord(service, config, report.outcome, redisToken ?? '')
+    if (report.outcome === 'failure') {
+      const settled = sent.then(() => {
+        if (this.reporting.get(service) === settled) this.reporting.delete(service)
+      })
+      this.reporting.set(service, settled)
+    }
+    return sent
   }
 
   release(service: string, config: CircuitConfig, token: string): void | Promise<void> {

@@ -1,0 +1,141 @@
+/**
+ * D5: Redis slow, dead or misconfigured. Real faults on a real server (SIGSTOP, SIGKILL, ACL);
+ * real time only for the command timeout and the background check (tens of ms).
+ */
+import { Redis } from 'ioredis'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import type { RedisCircuitBackend } from '../../src/circuit/backends/redis/index.js'
+import { circuitGuard, type CircuitGuard } from '../../src/circuit/circuit-guard.js'
+import { isBrokenCircuitError } from '../../src/core/errors/broken-circuit-error.js'
+import { closeClient, freePort, type RedisServer, startRedis } from '../helpers/redis-server.js'
+import { backendFactory, memoryLogger, sleep } from './redis-fixtures.js'
+
+let server: RedisServer
+const backends = backendFactory(() => server.client({ lazyConnect: true }))
+beforeAll(async () => {
+  server = await startRedis()
+})
+afterAll(async () => server.stop())
+afterEach(() => backends.closeAll())
+
+const unavailable = (): Promise<never> =>
+  Promise.reject(Object.assign(new Error('upstream down'), { status: 503 }))
+
+/** Runs one call through the guard; returns what it threw (or 'ok') and how long it took. */
+async function timed(g: CircuitGuard, fn: () => unknown): Promise<{ result: unknown; ms: number }> {
+  const started = performance.now()
+  const result = await g.execute(fn).then(
+    () => 'ok',
+    (e: unknown) => e,
+  )
+  return { result, ms: performance.now() - started }
+}
+
+function nextBackendState(b: RedisCircuitBackend, to: 'redis' | 'fallback'): Promise<void> {
+  return new Promise((resolve) => {
+    const d = b.onBackendStateChange((e) => {
+      if (e.to === to) {
+        d.dispose()
+        resolve()
+      }
+    })
+  })
+}
+
+/** Every error a caller saw is the provider's own or a BrokenCircuitError: never a Redis error. */
+function expectNoRedisError(results: unknown[]): void {
+  for (const r of results) {
+    if (r === 'ok') continue
+    expect(r === undefined || isBrokenCircuitError(r) || (r as Error).message === 'upstream down').toBe(true)
+  }
+}
+
+describe('Redis backend faults (D5)', () => {
+  it('D5 a paused (hung) Redis: calls keep flowing on the local breaker, each settling within the command timeout', async () => {
+    const logger = memoryLogger()
+    const b = backends.make({ commandTimeoutMs: 80, failureThreshold: 2, recoveryCheckMs: 50, logger })
+    await b.ready()
+    const g = circuitGuard({ backend: b, threshold: 3, recoveryMs: 5_000, service: 'svc' })
+    expect((await timed(g, () => 'ok')).result).toBe('ok')
+    const fellBack = nextBackendState(b, 'fallback')
+    server.pause()
+    const results: unknown[] = []
+    try {
+      for (let i = 0; i < 8; i++) {
+        const { result, ms } = await timed(g, unavailable)
+        results.push(result)
+        expect(ms).toBeLessThan(80 + 60) // never stuck behind Redis longer than the command timeout
+      }
+      await fellBack
+    } finally {
+      server.resume()
+    }
+    expectNoRedisError(results)
+    // The local breaker, fed all along, opened after its threshold: the provider was spared.
+    expect(results.slice(0, 3).every((r) => (r as Error).message === 'upstream down')).toBe(true)
+    expect(results.slice(3).every(isBrokenCircuitError)).toBe(true)
+    expect(b.backendState).toBe('fallback')
+    expect(logger.lines.filter((l) => l.includes('unusable'))).toHaveLength(1) // once per transition
+    await nextBackendState(b, 'redis') // the background check, not live traffic, brings it back
+    expect(logger.lines.filter((l) => l.includes('reachable again'))).toHaveLength(1)
+  })
+
+  it('D5 kill + restart: the local breaker answers, the background check returns to Redis, and while returning a call is denied if either breaker is open', async () => {
+    const b = backends.make({ commandTimeoutMs: 100, failureThreshold: 1, recoveryCheckMs: 30 })
+    await b.ready()
+    const g = circuitGuard({ backend: b, threshold: 2, recoveryMs: 150, service: 'svc' })
+    expect((await timed(g, () => 'ok')).result).toBe('ok')
+    const fellBack = nextBackendState(b, 'fallback')
+    await server.kill()
+    const results: unknown[] = []
+    for (let i = 0; i < 4; i++) results.push((await timed(g, unavailable)).result)
+    await fellBack
+    expectNoRedisError(results)
+    expect(results.slice(2).every(isBrokenCircuitError)).toBe(true)
+
+    const back = nextBackendState(b, 'redis')
+    await server.restart() // empty: the shared breaker is closed
+    await back
+    expect(await b.snapshot('svc', g.config)).toMatchObject({ state: 'closed' })
+    let calls = 0
+    const denied = await timed(g, () => ++calls)
+    expect(isBrokenCircuitError(denied.result)).toBe(true) // the local breaker is still open
+    expect(calls).toBe(0)
+    await sleep(160) // the local open period runs out
+    expect((await timed(g, () => ++calls)).result).toBe('ok') // the local probe, admitted by Redis too
+    expect((await timed(g, () => ++calls)).result).toBe('ok')
+    expect(calls).toBe(2)
+    expect(await g.state()).toBe('closed')
+  })
+
+  it("D5 onBackendFailure 'allow' and 'deny' decide for every call while Redis is unreachable", async () => {
+    const port = await freePort() // nothing listens there
+    const dead = (): Redis => {
+      const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null })
+      client.on('error', () => {})
+      return client
+    }
+    const allow = backends.make({ client: dead(), onBackendFailure: 'allow' })
+    const deny = backends.make({ client: dead(), onBackendFailure: 'deny', recoveryCheckMs: 2_000 })
+    await expect(allow.ready()).rejects.toThrow(/unreachable/)
+    await expect(deny.ready()).rejects.toThrow(/unreachable/)
+    const open = circuitGuard({ backend: allow, threshold: 1, recoveryMs: 1_000, service: 'svc' })
+    const shut = circuitGuard({ backend: deny, threshold: 1, recoveryMs: 1_000, service: 'svc' })
+    expect((await timed(open, unavailable)).result).toMatchObject({ message: 'upstream down' })
+    expect((await timed(open, () => 'ok')).result).toBe('ok')
+    const refused = (await timed(shut, () => 'ok')).result
+    expect(isBrokenCircuitError(refused)).toBe(true)
+    expect((refused as { retryAfterMs: number }).retryAfterMs).toBe(2_000)
+  })
+
+  it('D5 ready() rejects when Redis refuses the scripts (NOPERM)', async () => {
+    const admin = server.client()
+    await admin.acl('SETUSER', 'limited', 'on', '>secret', '~*', '&*', '+@all', '-evalsha', '-eval')
+    const b = backends.make({
+      client: server.client({ lazyConnect: true, username: 'limited', password: 'secret' }),
+    })
+    await expect(b.ready()).rejects.toThrow(/not usable.*NOPERM/s)
+    await admin.acl('DELUSER', 'limited')
+    await closeClient(admin)
+  })
+})
