@@ -56,14 +56,9 @@ export class BackpressureGuard extends GuardBase {
     this.costLimit = optionalNumber(OWNER, 'costLimit', o.costLimit, undefined, { above: 0 })
     this.maxQueue = optionalNumber(OWNER, 'maxQueue', o.maxQueue, 0, { integer: true, min: 0 })
     this.queueTimeoutMs = optionalNumber(OWNER, 'queueTimeoutMs', o.queueTimeoutMs, undefined, { above: 0 })
-    if (this.queueTimeoutMs !== undefined && this.maxQueue === 0) {
-      invalidOption(OWNER, 'queueTimeoutMs', 'set only with maxQueue > 0', this.queueTimeoutMs)
-    }
     this.softAction = optionalOneOf(OWNER, 'softAction', o.softAction, SOFT_ACTIONS, 'warn')
-    if (this.softAction === 'shed-background' && this.softLimit === undefined) {
-      invalidOption(OWNER, 'softAction', '"warn" unless softLimit is set', this.softAction)
-    }
-    this.shedBackground = this.softAction === 'shed-background'
+    // Without a soft limit there is nothing to shed at: presets set the action once, whatever the limits.
+    this.shedBackground = this.softAction === 'shed-background' && this.softLimit !== undefined
     if (
       o.clock !== undefined &&
       (typeof o.clock?.now !== 'function' || typeof o.clock?.sleep !== 'function')

@@ -30,13 +30,13 @@ export interface BackpressureOptions {
   maxQueue?: number
   /**
    * Longest wait in the queue, in ms; then the call is shed with 'queue_timeout'. Default: no
-   * limit; a finite number > 0, only with `maxQueue` > 0.
+   * limit; a finite number > 0. Unused when `maxQueue` is 0.
    */
   queueTimeoutMs?: number
   /**
    * 'warn' (default): the soft limit only reports. 'shed-background': a background call arriving
    * while `depth >= softLimit` is shed ('soft_limit'), keeping the rest of the capacity for
-   * foreground calls. Requires `softLimit`.
+   * foreground calls. Has no effect without `softLimit`.
    */
   softAction?: SoftAction
   /** Source of time for the queue timeout. Default `systemClock`. */
