@@ -2,6 +2,7 @@ import { abortReason, noop } from '../core/abort.js'
 import { setTimer, systemClock, type Clock } from '../core/clock.js'
 import { type ExecutionContext, serviceOf } from '../core/context.js'
 import { BrokenCircuitError } from '../core/errors/broken-circuit-error.js'
+import { isTimeoutError } from '../core/errors/timeout-error.js'
 import { EventEmitter, type Event } from '../core/events.js'
 import { GuardBase, type Next, RUN } from '../core/guard.js'
 import { optionalBoolean, optionalFunction, optionalString, requireOptions } from '../core/validate.js'
@@ -166,7 +167,9 @@ export class CircuitGuard extends GuardBase {
 
   /** How an error counts; a provider's Retry-After on a rate limit or overload also cools the service down. */
   private healthOf(service: string, signal: AbortSignal, error: unknown): Health {
-    if (signal.aborted) return 'ignore'
+    // The caller gave up: whatever the error, it says nothing about the provider. A total timeout
+    // of ours that replaced the signal is different: the provider did not answer in time.
+    if (signal.aborted && !isTimeoutError(signal.reason)) return 'ignore'
     let health: Health | undefined
     if (this.classify !== undefined) {
       try {

@@ -49,7 +49,9 @@ export interface CircuitOptions {
   /**
    * How an error counts: 'failure', 'success' (the provider answered, e.g. 400/401) or 'ignore'.
    * Default: `classifyError(error).health`. Whatever it says, an error while the caller's signal is
-   * aborted is ignored, and a call that returns is a success.
+   * aborted is ignored (unless a breakwater total timeout aborted it: the provider did not answer
+   * in time, a failure), a call that returns is a success, and a classifier that throws or answers
+   * something else counts a failure.
    */
   classify?: (error: unknown) => Health
   /**

@@ -9,6 +9,7 @@ import { BrokenCircuitError } from '../../src/core/errors/broken-circuit-error.j
 import { TimeoutError } from '../../src/core/errors/timeout-error.js'
 import { retryGuard } from '../../src/retry/retry-guard.js'
 import { testClock } from '../../src/testing/test-clock.js'
+import { timeoutGuard } from '../../src/timeout/timeout-guard.js'
 import { deferred, flush, httpError } from '../helpers/deferred.js'
 import { fail, openIt, outcome, R, retryAfter, setup, succeed } from './guard-kit.js'
 
@@ -69,6 +70,26 @@ describe('C5 outcomes', () => {
     await fail(g, new BrokenCircuitError('inner', 5))
     expect(await g.failureCount()).toBe(1)
     await fail(g, new TimeoutError('attempt', 10))
+    expect(await g.state()).toBe('open')
+  })
+
+  it('C5 a total timeout inside the breaker counts as a failure, even on a later attempt', async () => {
+    const clock = testClock()
+    const g = circuitGuard({ threshold: 2, recoveryMs: R, clock })
+    const chain = compose(
+      retryGuard({ maxAttempts: 2, baseDelayMs: 0, clock }),
+      g,
+      timeoutGuard({ totalMs: 100, clock }),
+    )
+    const call = outcome(
+      chain.execute(({ attempt, signal }) =>
+        attempt === 1
+          ? Promise.reject(httpError(503))
+          : new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason))),
+      ),
+    )
+    await clock.advance(100)
+    expect(await call).toMatchObject({ kind: 'total' })
     expect(await g.state()).toBe('open')
   })
 
