@@ -1,0 +1,220 @@
+import type { Registry } from 'prom-client'
+import type { Priority } from '../core/call-options.js'
+import type { ShedReason } from '../core/errors/backpressure-shed-error.js'
+import { type CounterCell, CounterCells, type HistogramCell, HistogramCells } from './cells.js'
+import { type MetricSet, resolveMetrics } from './metric-set.js'
+import { ServiceSeries, type ServiceFamilies, type StateSource } from './service-series.js'
+
+const SHED_REASONS: readonly ShedReason[] = [
+  'hard_limit',
+  'soft_limit',
+  'queue_full',
+  'queue_timeout',
+  'too_large',
+]
+const PRIORITIES: readonly Priority[] = ['foreground', 'background']
+/** The families that exist per service; each is initialised once a guard of that kind is instrumented. */
+export type ServiceKind = 'circuit' | 'retry' | 'dedupe'
+
+/** What a subscription hands back: cockatiel disposables or plain functions. */
+export type Release = () => void
+
+/**
+ * Everything `instrument()` keeps per registry (and prefix): the metrics, the series of each known
+ * service, the objects sampled on scrape, and which event sources are subscribed (a source given
+ * twice is subscribed once, and unsubscribed when the last `instrument()` that gave it is disposed).
+ */
+export class MetricHub {
+  readonly metrics: MetricSet
+  /** Sampled on scrape. */
+  readonly dedupes = new Set<{ readonly size: number }>()
+  readonly backpressures = new Set<{ readonly depth: number; readonly queued: number }>()
+  /** Circuit guards that may be asked for a state on scrape. */
+  readonly circuits = new Set<StateSource>()
+  /** Redis backends and whether each is on its fallback. */
+  readonly fallbacks = new Map<object, boolean>()
+  readonly softLimit: CounterCell
+  readonly compactionDuration: HistogramCell
+  private readonly families: ServiceFamilies
+  private readonly services = new Map<string, ServiceSeries>()
+  private readonly kinds = new Set<ServiceKind>()
+  private readonly shed = new Map<string, Map<string, CounterCell>>()
+  private readonly shedCells: CounterCells
+  private readonly runCells: CounterCells
+  private readonly runs = new Map<string, CounterCell>()
+  private readonly admissionCells: CounterCells
+  private readonly admissions = new Map<string, CounterCell>()
+  private readonly attached = new WeakMap<object, Map<string, { count: number; release: Release }>>()
+
+  constructor(registry: Registry, prefix: string, buckets: readonly number[]) {
+    // The cells exist before the metrics do; the hooks only read them at scrape time.
+    const all: (CounterCells | HistogramCells)[] = []
+    const flush = (i: number) => (): void => all[i]!.flush()
+    const { metrics, fresh } = resolveMetrics(registry, prefix, buckets, {
+      circuit_transitions_total: flush(0),
+      calls_total: flush(1),
+      call_duration_seconds: flush(2),
+      retry_attempts_total: flush(3),
+      retry_budget_exhausted_total: flush(4),
+      dedupe_requests_total: flush(5),
+      backpressure_shed_total: flush(6),
+      backpressure_soft_limit_total: flush(7),
+      compaction_runs_total: flush(8),
+      compaction_duration_seconds: flush(9),
+      compaction_admission_total: flush(10),
+      circuit_state: () => this.refreshStates(),
+      dedupe_entries: () => this.metrics.dedupe_entries.set(sum(this.dedupes, (d) => d.size)),
+      backpressure_inflight: () =>
+        this.metrics.backpressure_inflight.set(sum(this.backpressures, (b) => b.depth)),
+      backpressure_queue_depth: () =>
+        this.metrics.backpressure_queue_depth.set(sum(this.backpressures, (b) => b.queued)),
+      redis_backend_fallback_active: () =>
+        this.metrics.redis_backend_fallback_active.set([...this.fallbacks.values()].some(Boolean) ? 1 : 0),
+    })
+    const m = (this.metrics = metrics)
+    const counter = (c: MetricSet['calls_total']): CounterCells => new CounterCells(c)
+    this.families = {
+      state: m.circuit_state,
+      transitions: counter(m.circuit_transitions_total),
+      calls: counter(m.calls_total),
+      // Zeroing a histogram someone else registered would wipe its data: only our own are zeroed.
+      durations: new HistogramCells(m.call_duration_seconds, fresh.has('call_duration_seconds')),
+      retries: counter(m.retry_attempts_total),
+      budget: counter(m.retry_budget_exhausted_total),
+      dedupe: counter(m.dedupe_requests_total),
+    }
+    this.shedCells = counter(m.backpressure_shed_total)
+    const softCells = counter(m.backpressure_soft_limit_total)
+    this.softLimit = softCells.cell({})
+    this.runCells = counter(m.compaction_runs_total)
+    this.admissionCells = counter(m.compaction_admission_total)
+    const compactionCells = new HistogramCells(
+      m.compaction_duration_seconds,
+      fresh.has('compaction_duration_seconds'),
+    )
+    this.compactionDuration = compactionCells.cell({})
+    const f = this.families
+    all.push(f.transitions, f.calls, f.durations, f.retries, f.budget, f.dedupe)
+    all.push(this.shedCells, softCells, this.runCells, compactionCells, this.admissionCells)
+    m.redis_backend_fallback_active.set(0)
+  }
+
+  /** The series of `service`, created (and initialised for every instrumented kind) on first use. */
+  series(service: string): ServiceSeries {
+    return this.services.get(service) ?? this.learn(service)
+  }
+
+  /** Declares that guards of `kind` are instrumented: every known service gets that family. */
+  enableKind(kind: ServiceKind): void {
+    if (this.kinds.has(kind)) return
+    this.kinds.add(kind)
+    for (const s of this.services.values()) init(s, kind)
+  }
+
+  shedCell(reason: string, priority: string): CounterCell {
+    let byPriority = this.shed.get(reason)
+    if (byPriority === undefined) this.shed.set(reason, (byPriority = new Map()))
+    return cellOf(byPriority, this.shedCells, priority, { reason, priority })
+  }
+
+  /** Initialises every shed reason × priority to 0. */
+  initShed(): void {
+    for (const reason of SHED_REASONS) for (const priority of PRIORITIES) this.shedCell(reason, priority)
+  }
+
+  runCell(outcome: string): CounterCell {
+    return cellOf(this.runs, this.runCells, outcome, { outcome })
+  }
+
+  admissionCell(reason: string): CounterCell {
+    return cellOf(this.admissions, this.admissionCells, reason, { reason })
+  }
+
+  /**
+   * Subscribes `target` in `role` unless it already is (then only counts the reference). The
+   * returned release undoes this once; the subscription ends with the last release.
+   */
+  attach(target: object, role: string, subscribe: () => Release): Release {
+    let roles = this.attached.get(target)
+    if (roles === undefined) this.attached.set(target, (roles = new Map()))
+    const entry = roles.get(role)
+    if (entry !== undefined) entry.count++
+    else roles.set(role, { count: 1, release: subscribe() })
+    let released = false
+    return () => {
+      if (released) return
+      released = true
+      const current = roles.get(role)!
+      if (--current.count === 0) {
+        roles.delete(role)
+        current.release()
+      }
+    }
+  }
+
+  private learn(service: string): ServiceSeries {
+    const s = new ServiceSeries(service, this.families)
+    this.services.set(service, s)
+    for (const kind of this.kinds) init(s, kind)
+    return s
+  }
+
+  /**
+   * Asks each service's breaker for its state on scrape: an in-memory breaker moves from open to
+   * half-open only when asked, and a shared (Redis) one may have been moved by another process.
+   */
+  private async refreshStates(): Promise<void> {
+    if (this.circuits.size === 0) return
+    const pending: Promise<void>[] = []
+    for (const s of this.services.values()) {
+      const source = s.circuit
+      if (source === undefined || !this.circuits.has(source)) continue
+      pending.push(source.state(s.name).then((state) => s.setState(state), noop))
+    }
+    await Promise.all(pending)
+  }
+}
+
+function init(s: ServiceSeries, kind: ServiceKind): void {
+  if (kind === 'circuit') s.initCircuit()
+  else if (kind === 'retry') s.initRetry()
+  else s.initDedupe()
+}
+
+function cellOf(
+  map: Map<string, CounterCell>,
+  cells: CounterCells,
+  key: string,
+  labels: Record<string, string>,
+): CounterCell {
+  let cell = map.get(key)
+  if (cell === undefined) map.set(key, (cell = cells.cell(labels)))
+  return cell
+}
+
+function sum<T>(items: Iterable<T>, value: (item: T) => number): number {
+  let total = 0
+  for (const item of items) {
+    const v = value(item)
+    if (Number.isFinite(v)) total += v
+  }
+  return total
+}
+
+function noop(): void {}
+
+const hubs = new WeakMap<object, MetricHub>()
+
+/**
+ * The hub for `registry` and `prefix`: found through the registry itself (`getSingleMetric` of its
+ * calls counter), so a second `instrument()` reuses the metrics, and a registry that was cleared
+ * gets new ones.
+ */
+export function hubFor(registry: Registry, prefix: string, buckets: readonly number[]): MetricHub {
+  const anchor = registry.getSingleMetric(`${prefix}calls_total`)
+  const known = anchor === undefined ? undefined : hubs.get(anchor)
+  if (known !== undefined) return known
+  const hub = new MetricHub(registry, prefix, buckets)
+  hubs.set(hub.metrics.calls_total, hub)
+  return hub
+}
