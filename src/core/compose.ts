@@ -12,12 +12,19 @@ class Composed extends GuardBase implements ComposedGuard {
   readonly guards: readonly Guard[]
   /** The chain ending in the user's function, built once: no allocation per call. */
   private readonly chain: Next
+  private readonly defers: boolean
 
   constructor(guards: readonly Guard[]) {
     super()
     this.guards = Object.freeze([...guards])
     this.name = `compose(${guards.map((g) => g.name).join(', ')})`
-    this.chain = buildChain(flatten(guards), callFn)
+    const flat = flatten(guards)
+    this.chain = buildChain(flat, callFn)
+    this.defers = flat.some((g) => isChainable(g) && g.defersCleanup === true)
+  }
+
+  override get defersCleanup(): boolean {
+    return this.defers
   }
 
   [RUN](next: Next, ctx: ExecutionContext): Promise<unknown> {

@@ -17,6 +17,8 @@ export interface Guard {
 /** A guard that can run as one layer of a composed chain, sharing the caller's context. */
 export interface ChainableGuard extends Guard {
   [RUN](next: Next, ctx: ExecutionContext): Promise<unknown>
+  /** True when the guard may `ctx.defer()` work to the end of the call (a total timeout). */
+  readonly defersCleanup?: boolean
 }
 
 export function isChainable(guard: Guard): guard is ChainableGuard {
@@ -28,7 +30,12 @@ export function isChainable(guard: Guard): guard is ChainableGuard {
  * the user's function as the rest of the chain.
  */
 export abstract class GuardBase implements ChainableGuard {
-  abstract readonly name: string;
+  abstract readonly name: string
+
+  /** Overridden by guards that `ctx.defer()`: only their calls pay for the end-of-call hook. */
+  get defersCleanup(): boolean {
+    return false
+  }
 
   abstract [RUN](next: Next, ctx: ExecutionContext): Promise<unknown>
 
@@ -58,10 +65,10 @@ export function runCall(
   } catch (error) {
     result = Promise.reject(error)
   }
-  return finishWhenSettled(ctx, result)
+  return guard.defersCleanup === true ? finishWhenSettled(ctx, result) : result
 }
 
-/** Runs the context's deferred cleanups after the call settles; free when there are none. */
+/** Runs the context's deferred cleanups after the call settles. */
 async function finishWhenSettled(ctx: ExecutionContext, result: Promise<unknown>): Promise<unknown> {
   try {
     return await result

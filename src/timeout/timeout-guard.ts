@@ -35,6 +35,10 @@ export class TimeoutGuard extends GuardBase {
     this.perAttempt = this.attemptMs !== undefined || this.totalMs !== undefined || this.idleMs !== undefined
   }
 
+  override get defersCleanup(): boolean {
+    return this.totalMs !== undefined
+  }
+
   [RUN](next: Next, ctx: ExecutionContext): Promise<unknown> {
     if (!this.perAttempt) return next(ctx)
     if (this.totalMs !== undefined && ctx.deadline === undefined) this.startTotal(ctx, this.totalMs)
