@@ -39,7 +39,7 @@ export interface GuardLanguageModelMiddleware {
 }
 
 /** Stream parts before the first content: metadata and block openings. */
-const OPENING = new Set(['stream-start', 'response-metadata', 'text-start', 'reasoning-start', 'raw'])
+const OPENING = new Set(['stream-start', 'response-metadata', 'text-start', 'reasoning-start', 'raw', 'ping'])
 const isContent = (part: { type?: string }): boolean => !OPENING.has(part?.type ?? '')
 /** Providers report failures inside a stream as `{ type: 'error', error }` parts. */
 const errorOf = (part: { type?: string; error?: unknown }): unknown =>
