@@ -19,15 +19,24 @@ export function bigChat(turns = 12, prefix = ''): Message[] {
 /** A summarizer whose calls wait until the test settles them. */
 export function controlledSummarizer(name = 'llm') {
   const calls: { input: SummarizeInput; result: Deferred<string> }[] = []
+  const waiters: { count: number; reached: Deferred<void> }[] = []
   const summarizer: Summarizer = {
     name,
     summarize(input) {
       const result = deferred<string>()
       calls.push({ input, result })
+      for (const w of waiters.filter((w) => calls.length >= w.count)) w.reached.resolve()
       return result.promise
     },
   }
-  return { summarizer, calls }
+  /** Resolves once the summarizer has been called `count` times in all. */
+  const called = (count: number): Promise<void> => {
+    if (calls.length >= count) return Promise.resolve()
+    const reached = deferred()
+    waiters.push({ count, reached })
+    return reached.promise
+  }
+  return { summarizer, calls, called }
 }
 
 export const CALM: AdmissionSignals = {
