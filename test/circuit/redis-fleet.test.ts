@@ -1,0 +1,142 @@
+/**
+ * The fleet: P real child processes, one call at a time each, against a local HTTP provider that
+ * goes down. With one shared Redis breaker the dead provider sees at most threshold + P requests
+ * before the first probe, then exactly one request per half-open episode; with per-process
+ * in-memory breakers it sees P × threshold, then about P per episode.
+ */
+import { type ChildProcess, fork } from 'node:child_process'
+import { createServer, type Server } from 'node:http'
+import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type RedisServer, startRedis, testPrefix } from '../helpers/redis-server.js'
+
+const P = 4
+const THRESHOLD = 3
+const RECOVERY_MS = 200
+const DOWN_MS = 1_100
+const worker = fileURLToPath(new URL('./fleet/fleet-worker.ts', import.meta.url))
+const register = fileURLToPath(new URL('./fleet/register-ts.mjs', import.meta.url))
+
+let redis: RedisServer
+beforeAll(async () => {
+  redis = await startRedis()
+})
+afterAll(async () => redis.stop())
+
+interface Provider {
+  url: string
+  down: boolean
+  /** Arrival time of every request that reached the provider while it was down. */
+  deadHits: number[]
+  close(): Promise<void>
+}
+
+async function startProvider(): Promise<Provider> {
+  const provider = { down: false, deadHits: [] as number[] } as Provider
+  const server: Server = createServer((_req, res) => {
+    if (provider.down) {
+      provider.deadHits.push(performance.now())
+      res.writeHead(503).end('down')
+    } else res.writeHead(200).end('ok')
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const address = server.address()
+  provider.url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/`
+  provider.close = () => new Promise((resolve) => server.close(() => resolve()))
+  return provider
+}
+
+/** Runs the fleet through an outage; returns the provider's dead hits grouped by half-open episode. */
+async function outage(mode: 'redis' | 'memory'): Promise<number[][]> {
+  const provider = await startProvider()
+  const prefix = testPrefix('fleet') // one breaker for the whole fleet
+  const children: ChildProcess[] = []
+  const okAfter = new Array<number>(P).fill(0)
+  let upAgain = false
+  const everyone = (predicate: (i: number) => boolean) =>
+    new Promise<void>((resolve) => {
+      const check = setInterval(() => {
+        if (okAfter.every((_, i) => predicate(i))) {
+          clearInterval(check)
+          resolve()
+        }
+      }, 10)
+    })
+  try {
+    const readyAll = Promise.all(
+      Array.from({ length: P }, (_, i) => {
+        const child = fork(worker, [], {
+          execArgv: ['--experimental-transform-types', '--no-warnings', '--import', register],
+          env: {
+            ...process.env,
+            FLEET_MODE: mode,
+            FLEET_PROVIDER_URL: provider.url,
+            FLEET_THRESHOLD: String(THRESHOLD),
+            FLEET_RECOVERY_MS: String(RECOVERY_MS),
+            FLEET_REDIS_PORT: String(redis.port),
+            FLEET_PREFIX: prefix,
+          },
+          stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        })
+        children.push(child)
+        return new Promise<void>((resolve, reject) => {
+          child.once('exit', (code) => reject(new Error(`fleet worker ${i} exited early with ${code}`)))
+          child.on('message', (m: { type: string; outcome?: string }) => {
+            if (m.type === 'ready') resolve()
+            if (m.type === 'call' && m.outcome === 'ok' && (upAgain || !provider.down)) okAfter[i]!++
+          })
+        })
+      }),
+    )
+    await readyAll
+    await everyone((i) => okAfter[i]! >= 3) // the whole fleet is calling a healthy provider
+    provider.down = true
+    await new Promise((resolve) => setTimeout(resolve, DOWN_MS)) // the outage: real time on purpose
+    okAfter.fill(0)
+    upAgain = true
+    provider.down = false
+    await everyone((i) => okAfter[i]! >= 1) // recovery reached every process
+  } finally {
+    await Promise.all(
+      children.map(
+        (child) =>
+          new Promise<void>((resolve) => {
+            child.removeAllListeners('exit')
+            if (child.exitCode !== null) return resolve()
+            child.once('exit', () => resolve())
+            child.send('stop')
+          }),
+      ),
+    )
+    await provider.close()
+  }
+  // Nothing reaches a dead provider for RECOVERY_MS between episodes: a gap of half that splits them.
+  const episodes: number[][] = []
+  let last = Number.NEGATIVE_INFINITY
+  for (const t of provider.deadHits) {
+    if (t - last > RECOVERY_MS / 2) episodes.push([])
+    episodes.at(-1)!.push(t)
+    last = t
+  }
+  return episodes
+}
+
+describe('fleet of processes sharing one breaker', () => {
+  it('D3 P processes on one Redis breaker: at most threshold + P requests reach a dead provider before the first probe, then one per half-open episode; per-process breakers leak P × threshold', async () => {
+    const shared = await outage('redis')
+    const separate = await outage('memory')
+    const sizes = (e: number[][]) => e.map((x) => x.length)
+    const total = (e: number[][]) => sizes(e).reduce((a, b) => a + b, 0)
+
+    expect(shared[0]!.length).toBeGreaterThanOrEqual(THRESHOLD)
+    expect(shared[0]!.length).toBeLessThanOrEqual(THRESHOLD + P)
+    expect(shared.length).toBeGreaterThanOrEqual(3) // several half-open episodes during the outage
+    expect(sizes(shared.slice(1))).toEqual(new Array(shared.length - 1).fill(1))
+
+    // Each process needs its own `threshold` failures (a slow one may land in the next episode).
+    expect(total(separate)).toBeGreaterThanOrEqual(P * THRESHOLD)
+    expect(separate[0]!.length).toBeGreaterThan(THRESHOLD + P)
+    expect(Math.max(...sizes(separate.slice(1)))).toBeGreaterThan(1) // every process probes on its own
+    expect(total(separate)).toBeGreaterThan(2 * total(shared))
+  }, 60_000)
+})
