@@ -3,18 +3,19 @@ import type { CompactionStore, SessionRecord } from './compaction-store.js'
 import { RELEASE_MARKER_SCRIPT } from './release-marker-script.js'
 
 /** The ioredis commands the store uses (a `Redis` or `Cluster` instance fits, from any copy of ioredis). */
+// Loose signatures on purpose: ioredis overloads every command, and another copy of ioredis must fit.
 export interface RedisStoreClient {
-  set(key: string, value: string, ...args: (string | number)[]): Promise<unknown>
-  eval(script: string, numKeys: number, ...args: (string | number)[]): Promise<unknown>
-  del(...keys: string[]): Promise<unknown>
+  set(...args: any[]): Promise<unknown>
+  eval(...args: any[]): Promise<unknown>
+  del(...args: any[]): Promise<unknown>
   multi(): RedisMulti
 }
 /** A MULTI transaction, as ioredis builds it. */
 export interface RedisMulti {
-  get(key: string): RedisMulti
-  pttl(key: string): RedisMulti
-  incr(key: string): RedisMulti
-  pexpire(key: string, ms: number): RedisMulti
+  get(...args: any[]): RedisMulti
+  pttl(...args: any[]): RedisMulti
+  incr(...args: any[]): RedisMulti
+  pexpire(...args: any[]): RedisMulti
   exec(): Promise<[Error | null, unknown][] | null>
 }
 
