@@ -6,9 +6,19 @@ import { type InstrumentOptions, resolveInstrumentOptions } from './instrument-o
 import { hubFor, type MetricHub, type Release } from './metric-hub.js'
 import * as shape from './source-shapes.js'
 
-/** What `instrument()` takes besides the registry: guards (composed or single), compaction workers, circuit backends. */
+/**
+ * What `instrument()` takes besides the registry: guards (composed or single), compaction workers,
+ * circuit backends, or any object with the same events (recognised by shape).
+ */
 export type Instrumentable =
-  Guard | shape.CompactionWorkerLike | shape.FallbackLike | shape.BackendLike | shape.CircuitLike
+  | Guard
+  | shape.CompactionWorkerLike
+  | shape.FallbackLike
+  | shape.BackendLike
+  | shape.CircuitLike
+  | shape.RetryLike
+  | shape.DedupeLike
+  | shape.BackpressureLike
 
 /** Handle returned by `instrument()`. */
 export interface Instrumentation {

@@ -47,7 +47,7 @@ describe('compaction metrics', () => {
         return d.promise
       },
     }
-    const signals: AdmissionSignals = {
+    const signals: { -readonly [K in keyof AdmissionSignals]: AdmissionSignals[K] } = {
       memoryPressure: false,
       providerDegraded: false,
       queueSaturated: false,
