@@ -1,6 +1,6 @@
 import { noop } from '../../../core/abort.js'
 import { setTimer, systemClock, type Clock } from '../../../core/clock.js'
-import { EventEmitter } from '../../../core/events.js'
+import type { Event } from '../../../core/events.js'
 import { ALLOW } from '../../breaker-state.js'
 import type {
   Admission,
@@ -20,9 +20,10 @@ import type {
   RedisCircuitBackendOptions,
 } from './redis-backend-options.js'
 import { resolveRedisBackendOptions } from './resolve-options.js'
-import { breakerChannel, breakerKey, decodeConfig, encodeConfig } from './redis-keys.js'
+import { breakerChannel, breakerKey, encodedConfig } from './redis-keys.js'
 import { RedisLink } from './redis-link.js'
 import { runScript, type ScriptName, type ScriptReply } from './redis-scripts.js'
+import { SharedView } from './shared-view.js'
 import { StateCache } from './state-cache.js'
 import { verifyRedis } from './verify-redis.js'
 
@@ -47,8 +48,7 @@ export class RedisCircuitBackend implements CircuitBackend {
   private readonly random: () => number
   private readonly logger: RedisCircuitBackendOptions['logger'] & object
   private readonly flushIntervalMs: number
-  private readonly encoded = new WeakMap<CircuitConfig, string>()
-  private readonly mismatches = new Map<string, string>()
+  private readonly view: SharedView
   private readonly tallies = new Map<string, { config: CircuitConfig; successes: number }>()
   private readonly inflight = new Set<Promise<unknown>>()
   /** Failure reports not yet answered, per service: the next admission waits for the new state. */
@@ -57,12 +57,10 @@ export class RedisCircuitBackend implements CircuitBackend {
   private starting: Promise<void> | undefined
   private closed = false
   private tokens = 0
-  private readonly stateEmitter = new EventEmitter<StateChange>()
-  private readonly mismatchEmitter = new EventEmitter<ConfigMismatch>()
   /** Transitions this process learns of, from its own calls or any other process's (via pub/sub). */
-  readonly onStateChange = this.stateEmitter.addListener
+  readonly onStateChange: Event<StateChange>
   /** A service's stored configuration differs from the one a guard asked for (also logged once). */
-  readonly onConfigMismatch = this.mismatchEmitter.addListener
+  readonly onConfigMismatch: Event<ConfigMismatch>
   /** Switches between the shared Redis breaker and the fallback. */
   readonly onBackendStateChange: BackendHealth['onChange']
 
@@ -77,12 +75,15 @@ export class RedisCircuitBackend implements CircuitBackend {
     this.random = o.random ?? Math.random
     this.logger = o.logger ?? console
     this.cache = new StateCache(o.maxCacheAgeMs, o.maxServices)
+    this.view = new SharedView(this.cache, () => this.clock.now(), this.logger)
+    this.onStateChange = this.view.onStateChange
+    this.onConfigMismatch = this.view.onConfigMismatch
     const local = o.localBackend ?? new InMemoryCircuitBackend({ clock: this.clock, random: this.random })
     this.router = new FallbackRouter(local, o.onBackendFailure, o.recoveryCheckMs, o.maxServices)
     this.link = new RedisLink(
       o.client,
       o.commandTimeoutMs,
-      (service, message) => this.onMessage(service, message),
+      (service, message) => this.view.message(service, message),
       () => {
         this.cache.clear()
         if (!this.closed) this.health.schedule()
@@ -212,7 +213,7 @@ export class RedisCircuitBackend implements CircuitBackend {
 
   reset(service: string, config: CircuitConfig): void | Promise<void> {
     this.router.feed((local) => local.reset(service, config))
-    this.mismatches.delete(service)
+    this.view.forgetMismatch(service)
     if (this.health.state === 'fallback' || this.closed) return
     return this.update(service, config, 'bwCbReset', [])
   }
@@ -305,8 +306,9 @@ export class RedisCircuitBackend implements CircuitBackend {
       return undefined
     }
     this.health.ok()
-    if (reply.storedConfig !== '') this.mismatch(service, config, reply.storedConfig)
-    this.learn(service, reply.gen, reply, this.link.listening(channel), true)
+    if (reply.storedConfig !== '') this.view.mismatch(service, config, reply.storedConfig)
+    const { gen, state, remainingMs, failures } = reply
+    this.view.learn(service, gen, state, remainingMs, failures, this.link.listening(channel), true)
     return reply
   }
 
@@ -316,49 +318,9 @@ export class RedisCircuitBackend implements CircuitBackend {
     config: CircuitConfig,
     extra: readonly (string | number)[],
   ): Promise<ScriptReply> {
-    let cfg = this.encoded.get(config)
-    if (cfg === undefined) this.encoded.set(config, (cfg = encodeConfig(config)))
     const publish = this.link.cluster ? 'SPUBLISH' : 'PUBLISH'
-    return runScript(this.link.cmd, name, key, [cfg, this.keyTtlMs, publish, breakerChannel(key), ...extra])
-  }
-
-  private onMessage(service: string, message: string): void {
-    const [gen, state, remaining, failures] = message.split('|')
-    const remainingMs = Number(remaining)
-    this.learn(
-      service,
-      Number(gen),
-      {
-        state: state as StateChange['to'],
-        remainingMs: remainingMs < 0 ? Number.POSITIVE_INFINITY : remainingMs,
-        failures: Number(failures),
-      },
-      true,
-      false,
-    )
-  }
-
-  private learn(
-    service: string,
-    gen: number,
-    s: { state: StateChange['to']; remainingMs: number; failures: number },
-    trusted: boolean,
-    sameGenToo: boolean,
-  ): void {
-    const from = this.cache.last(service)?.state ?? 'closed'
-    const now = this.clock.now()
-    if (!this.cache.learn(service, gen, s.state, s.remainingMs, s.failures, now, sameGenToo, trusted)) return
-    if (from !== s.state) this.stateEmitter.emit({ service, from, to: s.state })
-  }
-
-  private mismatch(service: string, config: CircuitConfig, stored: string): void {
-    if (this.mismatches.get(service) === stored) return
-    this.mismatches.set(service, stored)
-    const event: ConfigMismatch = { service, local: config, stored: decodeConfig(stored) ?? stored }
-    this.logger.warn(
-      `breakwater: circuit "${service}" is configured differently in Redis (${stored}) than here (${encodeConfig(config)}); the stored configuration keeps applying until reset()`,
-    )
-    this.mismatchEmitter.emit(event)
+    const args = [encodedConfig(config), this.keyTtlMs, publish, breakerChannel(key), ...extra]
+    return runScript(this.link.cmd, name, key, args)
   }
 
   /** Failure-rate mode: successes are counted here and flushed with HINCRBY on a short interval. */

@@ -39,6 +39,15 @@ export function encodeConfig(c: CircuitConfig): string {
   ].join(',')
 }
 
+const encoded = new WeakMap<CircuitConfig, string>()
+
+/** `encodeConfig`, memoised per config object (guards hand the same frozen object every call). */
+export function encodedConfig(c: CircuitConfig): string {
+  let e = encoded.get(c)
+  if (e === undefined) encoded.set(c, (e = encodeConfig(c)))
+  return e
+}
+
 /** Reads an encoded configuration back (for mismatch reports); undefined when it is not ours. */
 export function decodeConfig(encoded: string): CircuitConfig | undefined {
   const n = encoded.split(',').map(Number)
