@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import { linkedController } from '../core/abort.js'
 import { setTimer, systemClock, type Clock } from '../core/clock.js'
-import { isTimeoutError, TimeoutError } from '../core/errors/timeout-error.js'
-import { EventEmitter } from '../core/events.js'
+import { TimeoutError } from '../core/errors/timeout-error.js'
 import { optionalFunction, optionalString, requireOptions } from '../core/validate.js'
-import { EvidenceCounter, type AdmissionEvidence } from './admission-evidence.js'
+import type { AdmissionEvidence } from './admission-evidence.js'
 import {
   decideAdmission,
   findSignalGuards,
@@ -26,6 +25,7 @@ import { planCompaction, type CompactionPlan } from './plan-compaction.js'
 import { isStageError } from './stage-error.js'
 import { estimateTotal } from './tokens.js'
 import type * as E from './worker-events.js'
+import { failureOf, WorkerTelemetry } from './worker-telemetry.js'
 
 const OWNER = 'compactionWorker'
 type Outcome = { ok: true; result: CompactionResult } | { ok: false; error: unknown }
@@ -40,22 +40,17 @@ export class CompactionWorker implements SessionHost {
   private readonly run: Pipeline<CompactionPlan, CompactionResult>
   private readonly sessions = new Map<string, CompactionSession>()
   private readonly shutdown = new AbortController()
-  private readonly evidenceCounter = new EvidenceCounter()
-  private readonly started = new EventEmitter<E.CompactionStartedEvent>()
-  private readonly completed = new EventEmitter<E.CompactionCompletedEvent>()
-  private readonly failed = new EventEmitter<E.CompactionFailedEvent>()
-  private readonly rejected = new EventEmitter<E.CompactionRejectedEvent>()
-  private readonly admission = new EventEmitter<E.CompactionAdmissionEvent>()
+  private readonly telemetry = new WorkerTelemetry()
   /** A run began. */
-  readonly onStarted = this.started.addListener
+  readonly onStarted = this.telemetry.onStarted
   /** A run produced a verified summary (`compaction_runs_total{outcome="completed"}`). */
-  readonly onCompleted = this.completed.addListener
+  readonly onCompleted = this.telemetry.onCompleted
   /** A run failed: error, timeout, abort or malformed result (P7). */
-  readonly onFailed = this.failed.addListener
+  readonly onFailed = this.telemetry.onFailed
   /** A result was refused: not below 0.8 × trigger, or its prefix changed before it could apply. */
-  readonly onRejected = this.rejected.addListener
+  readonly onRejected = this.telemetry.onRejected
   /** Every admission decision (`compaction_admission_total{reason}`). */
-  readonly onAdmission = this.admission.addListener
+  readonly onAdmission = this.telemetry.onAdmission
 
   constructor(options: CompactionWorkerOptions) {
     const o = validateWorkerOptions(requireOptions<CompactionWorkerOptions>(OWNER, options))
@@ -97,7 +92,7 @@ export class CompactionWorker implements SessionHost {
 
   /** Counts of decisions (admitted, rejected by reason) and run outcomes since the worker started. */
   evidence(): AdmissionEvidence {
-    return this.evidenceCounter.snapshot()
+    return this.telemetry.evidence.snapshot()
   }
 
   /** Aborts every running compaction (its summarizer's signal) and resolves once they have ended. */
@@ -145,8 +140,7 @@ export class CompactionWorker implements SessionHost {
         finish()
         return undefined
       }
-      this.evidenceCounter.decision(decision)
-      this.admission.emit({ sessionId: s.id, decision, durationMs: this.clock.now() - started })
+      this.telemetry.admission({ sessionId: s.id, decision, durationMs: this.clock.now() - started })
       if (!decision.allowed) finish()
       else
         void this.execute(s, plan!, false, token)
@@ -190,8 +184,7 @@ export class CompactionWorker implements SessionHost {
   /** @internal */
   discarded(s: CompactionSession, result: CompactionResult, error: unknown, manual = false): void {
     if (!isCompactionRefusedError(error) || error.reason !== 'prefix_changed') return
-    this.evidenceCounter.run('rejected')
-    this.rejected.emit({
+    this.telemetry.rejected({
       sessionId: s.id,
       manual,
       outcome: 'rejected',
@@ -216,11 +209,10 @@ export class CompactionWorker implements SessionHost {
     )
     try {
       const attempt = await this.store.countAttempt(s.id)
-      this.started.emit({ sessionId: s.id, manual, tokensBefore: plan.tokensBefore, attempt })
+      this.telemetry.started({ sessionId: s.id, manual, tokensBefore: plan.tokensBefore, attempt })
       const result = await this.run.run(plan, { signal: controller.signal, priority: 'background' })
       await this.store.recordBoundary(s.id, plan.boundaryMessageId)
-      this.evidenceCounter.run('completed')
-      this.completed.emit({
+      this.telemetry.completed({
         sessionId: s.id,
         manual,
         outcome: 'completed',
@@ -234,8 +226,7 @@ export class CompactionWorker implements SessionHost {
     } catch (caught) {
       const error = isStageError(caught) ? caught.cause : caught
       if (isCompactionRefusedError(error) && error.reason === 'not_below_target') {
-        this.evidenceCounter.run('rejected')
-        this.rejected.emit({
+        this.telemetry.rejected({
           sessionId: s.id,
           manual,
           outcome: 'rejected',
@@ -245,14 +236,7 @@ export class CompactionWorker implements SessionHost {
           ...(error.tokensAfter !== undefined ? { tokensAfter: error.tokensAfter } : {}),
         })
       } else {
-        const reason: E.CompactionFailure = controller.signal.aborted
-          ? isTimeoutError(controller.signal.reason)
-            ? 'timeout'
-            : 'aborted'
-          : isCompactionRefusedError(error) && error.reason === 'malformed_summary'
-            ? 'malformed'
-            : 'error'
-        this.fail(s, manual, started, error, reason)
+        this.fail(s, manual, started, error, failureOf(error, controller.signal))
       }
       return { ok: false, error }
     } finally {
@@ -273,16 +257,7 @@ export class CompactionWorker implements SessionHost {
     error: unknown,
     reason: E.CompactionFailure,
   ) {
-    this.evidenceCounter.run('failed')
-    this.failed.emit({
-      sessionId: s.id,
-      manual,
-      outcome: 'failed',
-      durationMs: this.clock.now() - started,
-      reason,
-      message: error instanceof Error ? error.message : String(error),
-      error,
-    })
+    this.telemetry.failed({ sessionId: s.id, manual, durationMs: this.clock.now() - started, reason, error })
   }
 }
 
