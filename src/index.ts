@@ -5,10 +5,5 @@ export * from './dedupe/index.js'
 export * from './backpressure/index.js'
 export * from './circuit/index.js'
 export * from './presets/index.js'
-export {
-  classifyError,
-  type ClassifyOptions,
-  type ErrorClass,
-  type ErrorReason,
-  type Health,
-} from './providers/classify.js'
+export * from './providers/index.js'
+export * from './pipeline/index.js'

@@ -1,2 +1,8 @@
 /** `breakwater/redis`: Redis-backed state shared by a fleet of processes (ioredis, Redis >= 7). */
-export {}
+export * from './circuit/backends/redis/index.js'
+export {
+  RedisCompactionStore,
+  type RedisCompactionStoreOptions,
+  type RedisStoreClient,
+  type RedisMulti,
+} from './pipeline/redis-compaction-store.js'

@@ -4,7 +4,8 @@
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startRedis, type RedisServer } from '../helpers/redis-server.js'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 const readme = readFileSync(`${root}README.md`, 'utf8')
@@ -36,7 +37,17 @@ function examples(markdown: string): Example[] {
 
 const blocks = examples(readme)
 mkdirSync(outDir, { recursive: true })
-afterAll(() => rmSync(outDir, { recursive: true, force: true }))
+
+// The Redis examples talk to a real server, started here on a free loopback port.
+let redis: RedisServer | undefined
+beforeAll(async () => {
+  redis = await startRedis()
+  process.env.REDIS_URL = redis.url
+})
+afterAll(async () => {
+  rmSync(outDir, { recursive: true, force: true })
+  await redis?.stop()
+})
 
 describe('README examples run as written', () => {
   it('has examples to run', () => {
