@@ -108,22 +108,33 @@ export class BackpressureGuard extends GuardBase {
     return Promise.reject(this.shed(ctx, 'hard_limit', capacity))
   }
 
-  /** Runs an admitted call; its slot is released when the call, and any hold, has ended. */
-  private async admitted(next: Next, ctx: ExecutionContext, cost: number): Promise<unknown> {
-    let value: unknown
+  /**
+   * Runs an admitted call; its slot is released when the call, and any hold, has ended. Written
+   * with `then` rather than `async`: one promise per call on the hot path instead of three.
+   */
+  private admitted(next: Next, ctx: ExecutionContext, cost: number): Promise<unknown> {
+    let running: Promise<unknown>
     try {
-      value = await next(ctx)
+      running = next(ctx)
     } catch (error) {
       this.release(cost)
-      throw error
+      return Promise.reject(error)
     }
-    const held = ctx.held
-    if (held === undefined) this.release(cost)
-    else {
-      const release = (): void => this.release(cost)
-      held.then(release, release)
-    }
-    return value
+    return running.then(
+      (value) => {
+        const held = ctx.takeHeld()
+        if (held === undefined) this.release(cost)
+        else {
+          const release = (): void => this.release(cost)
+          held.then(release, release)
+        }
+        return value
+      },
+      (error: unknown) => {
+        this.release(cost)
+        throw error
+      },
+    )
   }
 
   private enqueue(next: Next, ctx: ExecutionContext, cost: number): Promise<unknown> {

@@ -79,7 +79,8 @@ function foreignStep(guard: Guard, next: Next, ctx: ExecutionContext): Promise<u
       return next(ctx).then(
         (value) => {
           ctx.signal = outerSignal
-          if (ctx.held !== undefined) inner.hold(ctx.held)
+          const held = ctx.takeHeld()
+          if (held !== undefined) inner.hold(held)
           return value
         },
         (error: unknown) => {

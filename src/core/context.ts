@@ -23,7 +23,7 @@ export class ExecutionContext implements CallContext {
   deadline: { clock: Clock; at: number } | undefined = undefined
   /** Set by an idle timeout while it watches a held call. */
   toucher: (() => void) | undefined = undefined
-  /** True while `fn` runs: the only time `hold()` is accepted. */
+  /** True from the start of `fn` until a layer takes the hold (or `fn` returned a plain value). */
   holdable = false
   readonly fn: (ctx: CallContext) => unknown
   private cleanups: (() => void)[] | undefined = undefined
@@ -82,6 +82,15 @@ export class ExecutionContext implements CallContext {
     this.toucher?.()
   }
 
+  /**
+   * What the attempt that just returned is holding, if anything. Layers read holds through this
+   * right after `next()` resolves; it also closes the window in which `hold()` is accepted.
+   */
+  takeHeld(): Promise<unknown> | undefined {
+    this.holdable = false
+    return this.held
+  }
+
   /** Registers work to run once the whole call (including any hold) has ended. */
   defer(cleanup: () => void): void {
     ;(this.cleanups ??= []).push(cleanup)
@@ -114,7 +123,11 @@ function bothSettled(a: Promise<unknown>, b: Promise<unknown>): Promise<unknown>
   return combined
 }
 
-/** The innermost step of every chain: calls the user's function, accepting holds while it runs. */
+/**
+ * The innermost step of every chain: calls the user's function, accepting holds while it runs.
+ * An async `fn`'s promise is passed on as is (no wrapper per call); the first layer that takes the
+ * hold (`takeHeld()`) closes the window.
+ */
 export function callFn(ctx: ExecutionContext): Promise<unknown> {
   ctx.holdable = true
   let result: unknown
@@ -124,20 +137,10 @@ export function callFn(ctx: ExecutionContext): Promise<unknown> {
     ctx.holdable = false
     return Promise.reject(error)
   }
-  if (typeof (result as Promise<unknown> | undefined)?.then !== 'function') {
-    ctx.holdable = false
-    return Promise.resolve(result)
-  }
-  return (result as Promise<unknown>).then(
-    (value) => {
-      ctx.holdable = false
-      return value
-    },
-    (error: unknown) => {
-      ctx.holdable = false
-      throw error
-    },
-  )
+  if (result instanceof Promise) return result
+  ctx.holdable = false
+  // Thenables from other libraries are adopted; plain values are wrapped.
+  return Promise.resolve(result)
 }
 
 /**

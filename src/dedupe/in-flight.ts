@@ -116,8 +116,9 @@ export class InFlightCalls {
   ): void {
     if (run.hasCleanups) run.finish()
     if (controller.signal.aborted) return // everyone left; the flight is already gone
-    if (run.held !== undefined) {
-      this.handOver(flight, run, run.held, controller, value)
+    const held = run.takeHeld()
+    if (held !== undefined) {
+      this.handOver(flight, run, held, controller, value)
       return
     }
     this.end(flight)

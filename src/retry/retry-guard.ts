@@ -78,24 +78,33 @@ export class RetryGuard extends GuardBase {
     this.service = optionalString(OWNER, 'service', o.service)
   }
 
-  async [RUN](next: Next, ctx: ExecutionContext): Promise<unknown> {
+  [RUN](next: Next, ctx: ExecutionContext): Promise<unknown> {
     this.budget?.recordCall()
-    for (let attempt = 1; ; attempt++) {
-      ctx.attempt = attempt
-      ctx.held = undefined
-      let failed = false
-      let outcome: unknown
-      let classified: ErrorClass | undefined
-      try {
-        outcome = await next(ctx)
-        if (this.retryOnResult === undefined || !this.retryOnResult(outcome)) return outcome
-      } catch (caught) {
-        // The caller gave up: no further attempt, and the caller sees its own reason.
-        if (ctx.signal.aborted) throw ctx.signal.reason ?? caught
-        failed = true
-        outcome = caught
-        classified = classifyError(caught, { now: this.clock.now() })
-      }
+    ctx.attempt = 1
+    ctx.held = undefined
+    // The first attempt is the hot path: no async frame, no loop, until something goes wrong.
+    const first = attemptOnce(next, ctx)
+    const onError = (error: unknown): Promise<unknown> => this.retrying(next, ctx, true, error)
+    const judge = this.retryOnResult
+    if (judge === undefined) return first.then(undefined, onError)
+    return first.then((value) => (judge(value) ? this.retrying(next, ctx, false, value) : value), onError)
+  }
+
+  /**
+   * The slow path: decides on the attempt that just ended (`failed` with an error, or a result
+   * `retryOnResult` rejected), then sleeps and runs further attempts until one is accepted or the
+   * guard gives up.
+   */
+  private async retrying(
+    next: Next,
+    ctx: ExecutionContext,
+    failed: boolean,
+    outcome: unknown,
+  ): Promise<unknown> {
+    for (let attempt = ctx.attempt; ; attempt++) {
+      // The caller gave up: no further attempt, and the caller sees its own reason.
+      if (failed && ctx.signal.aborted) throw ctx.signal.reason ?? outcome
+      const classified = failed ? classifyError(outcome, { now: this.clock.now() }) : undefined
       const reason = classified?.reason ?? 'result'
       const error = failed ? outcome : undefined
       let stop: GiveUpCause | undefined
@@ -107,20 +116,25 @@ export class RetryGuard extends GuardBase {
         if (typeof planned === 'string') stop = planned
         else delayMs = planned
       }
+      const service = serviceOf(ctx, this.service)
       if (stop !== undefined) {
-        this.giveUpEmitter.emit({
-          attempt,
-          error,
-          service: serviceOf(ctx, this.service),
-          reason,
-          stoppedBy: stop,
-        })
+        this.giveUpEmitter.emit({ attempt, error, service, reason, stoppedBy: stop })
         if (failed) throw outcome
         return outcome
       }
-      this.retryEmitter.emit({ attempt, delayMs, error, service: serviceOf(ctx, this.service), reason })
+      this.retryEmitter.emit({ attempt, delayMs, error, service, reason })
       if (delayMs > 0) await this.clock.sleep(delayMs, ctx.signal)
       else if (ctx.signal.aborted) throw ctx.signal.reason
+      ctx.attempt = attempt + 1
+      ctx.held = undefined
+      try {
+        outcome = await next(ctx)
+        failed = false
+        if (this.retryOnResult === undefined || !this.retryOnResult(outcome)) return outcome
+      } catch (caught) {
+        failed = true
+        outcome = caught
+      }
     }
   }
 
@@ -146,6 +160,15 @@ export class RetryGuard extends GuardBase {
       return 'budget_exhausted'
     }
     return delay
+  }
+}
+
+/** Runs one attempt; a synchronous throw from a layer becomes a rejection. */
+function attemptOnce(next: Next, ctx: ExecutionContext): Promise<unknown> {
+  try {
+    return next(ctx)
+  } catch (error) {
+    return Promise.reject(error)
   }
 }
 

@@ -82,7 +82,7 @@ export class TimeoutGuard extends GuardBase {
       cancelAttempt?.()
       ctx.signal = outer
     }
-    const held = ctx.held as Promise<unknown> | undefined
+    const held = ctx.takeHeld()
     if (held === undefined) unlink()
     else this.watchHold(ctx, held, controller, unlink)
     return value
