@@ -165,7 +165,9 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
       return data.result
     },
     labelValues(label, match) {
-      return api<string[]>(`/api/v1/label/${encodeURIComponent(label)}/values?match[]=${encodeURIComponent(match)}`)
+      return api<string[]>(
+        `/api/v1/label/${encodeURIComponent(label)}/values?match[]=${encodeURIComponent(match)}`,
+      )
     },
     async waitForScrapes(scrapes = 1) {
       const seen = new Map<number, string>()
@@ -179,7 +181,8 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
           }
         })
         if (targets.length > 0 && targets.every((_, i) => (counts.get(i) ?? 0) >= scrapes)) return
-        if (waited > 15_000) throw new Error(`targets not scraped ${scrapes} more time(s): ${JSON.stringify(targets)}`)
+        if (waited > 15_000)
+          throw new Error(`targets not scraped ${scrapes} more time(s): ${JSON.stringify(targets)}`)
         await pause(50)
       }
     },
