@@ -5,6 +5,7 @@ import { BackpressureShedError, type ShedReason } from '../core/errors/backpress
 import { EventEmitter } from '../core/events.js'
 import { GuardBase, type Next, RUN } from '../core/guard.js'
 import {
+  MAX_TIMER_MS,
   invalidOption,
   optionalNumber,
   optionalOneOf,
@@ -55,7 +56,10 @@ export class BackpressureGuard extends GuardBase {
     }
     this.costLimit = optionalNumber(OWNER, 'costLimit', o.costLimit, undefined, { above: 0 })
     this.maxQueue = optionalNumber(OWNER, 'maxQueue', o.maxQueue, 0, { integer: true, min: 0 })
-    this.queueTimeoutMs = optionalNumber(OWNER, 'queueTimeoutMs', o.queueTimeoutMs, undefined, { above: 0 })
+    this.queueTimeoutMs = optionalNumber(OWNER, 'queueTimeoutMs', o.queueTimeoutMs, undefined, {
+      above: 0,
+      max: MAX_TIMER_MS,
+    })
     this.softAction = optionalOneOf(OWNER, 'softAction', o.softAction, SOFT_ACTIONS, 'warn')
     // Without a soft limit there is nothing to shed at: presets set the action once, whatever the limits.
     this.shedBackground = this.softAction === 'shed-background' && this.softLimit !== undefined

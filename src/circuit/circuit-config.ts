@@ -1,4 +1,4 @@
-import { invalidOption, optionalNumber, requireNumber } from '../core/validate.js'
+import { invalidOption, MAX_TIMER_MS, optionalNumber, requireNumber } from '../core/validate.js'
 import type { CircuitConfig } from './circuit-backend.js'
 import type { CircuitOptions } from './circuit-options.js'
 import { defaultMaxRecoveryMs, DEFAULT_PROBE_LEASE_MS } from './recovery-backoff.js'
@@ -23,6 +23,7 @@ export function resolveCircuitConfig(owner: string, o: CircuitOptions): CircuitC
   })
   const probeLeaseMs = optionalNumber(owner, 'probeLeaseMs', o.probeLeaseMs, DEFAULT_PROBE_LEASE_MS, {
     above: 0,
+    max: MAX_TIMER_MS,
   })
   const config: CircuitConfig = { threshold, recoveryMs, maxRecoveryMs, halfOpenSuccesses, probeLeaseMs }
   const rate = o.failureRate

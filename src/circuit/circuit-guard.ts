@@ -2,7 +2,6 @@ import { abortReason, noop } from '../core/abort.js'
 import { setTimer, systemClock, type Clock } from '../core/clock.js'
 import { type ExecutionContext, serviceOf } from '../core/context.js'
 import { BrokenCircuitError } from '../core/errors/broken-circuit-error.js'
-import { isTimeoutError } from '../core/errors/timeout-error.js'
 import { EventEmitter, type Event } from '../core/events.js'
 import { GuardBase, type Next, RUN } from '../core/guard.js'
 import { optionalBoolean, optionalFunction, optionalString, requireOptions } from '../core/validate.js'
@@ -119,18 +118,18 @@ export class CircuitGuard extends GuardBase {
     try {
       running = next(ctx)
     } catch (error) {
-      this.finish(service, token, signal, started, true, error)
+      this.finish(service, token, signal, ctx, started, true, error)
       return Promise.reject(error)
     }
     return running.then(
       (value) => {
         const held = ctx.takeHeld()
-        if (held === undefined) this.finish(service, token, signal, started, false, undefined)
-        else this.finishWhenReleased(held, service, token, signal, started)
+        if (held === undefined) this.finish(service, token, signal, ctx, started, false, undefined)
+        else this.finishWhenReleased(held, service, token, signal, ctx, started)
         return value
       },
       (error: unknown) => {
-        this.finish(service, token, signal, started, true, error)
+        this.finish(service, token, signal, ctx, started, true, error)
         throw error
       },
     )
@@ -142,17 +141,18 @@ export class CircuitGuard extends GuardBase {
     service: string,
     token: string | undefined,
     signal: AbortSignal,
+    ctx: ExecutionContext,
     started: number,
   ): void {
     const stopRenewing = token === undefined ? noop : this.renewWhileHeld(service, token)
     held.then(
       () => {
         stopRenewing()
-        this.finish(service, token, signal, started, false, undefined)
+        this.finish(service, token, signal, ctx, started, false, undefined)
       },
       (error: unknown) => {
         stopRenewing()
-        this.finish(service, token, signal, started, true, error)
+        this.finish(service, token, signal, ctx, started, true, error)
       },
     )
   }
@@ -162,11 +162,12 @@ export class CircuitGuard extends GuardBase {
     service: string,
     token: string | undefined,
     signal: AbortSignal,
+    ctx: ExecutionContext,
     started: number,
     failed: boolean,
     error: unknown,
   ): void {
-    const outcome = failed ? this.healthOf(service, signal, error) : 'success'
+    const outcome = failed ? this.healthOf(service, callerAborted(signal, ctx), error) : 'success'
     const backend = this.backend
     if (outcome === 'ignore') {
       if (token !== undefined) this.observe(backend.release(service, this.config, token))
@@ -183,10 +184,9 @@ export class CircuitGuard extends GuardBase {
   }
 
   /** How an error counts; a provider's Retry-After on a rate limit or overload also cools the service down. */
-  private healthOf(service: string, signal: AbortSignal, error: unknown): Health {
-    // The caller gave up: whatever the error, it says nothing about the provider. A total timeout
-    // of ours that replaced the signal is different: the provider did not answer in time.
-    if (signal.aborted && !isTimeoutError(signal.reason)) return 'ignore'
+  private healthOf(service: string, aborted: boolean, error: unknown): Health {
+    // The caller gave up: whatever the error, it says nothing about the provider.
+    if (aborted) return 'ignore'
     let health: Health | undefined
     if (this.classify !== undefined) {
       try {
@@ -241,6 +241,15 @@ export class CircuitGuard extends GuardBase {
   private observe(result: void | Promise<void>): void {
     if (result !== undefined) result.then(undefined, noop)
   }
+}
+
+/**
+ * Did the caller give up? An abort of this layer's signal is the caller's, unless it is the chain's
+ * own total timeout running out: then the provider did not answer in time, which is a failure. A
+ * caller's signal that happens to carry a TimeoutError is still the caller's.
+ */
+function callerAborted(signal: AbortSignal, ctx: ExecutionContext): boolean {
+  return signal.aborted && !(signal === ctx.totalSignal && ctx.totalExpired)
 }
 
 /** Creates a circuit breaker guard. See `CircuitOptions` and DESIGN §3 C1–C6. */

@@ -1,12 +1,7 @@
-import {
-  EventEmitter,
-  type IDefaultPolicyContext,
-  type IFailureEvent,
-  type IPolicy,
-  type ISuccessEvent,
-} from 'cockatiel'
+import { type IDefaultPolicyContext, type IFailureEvent, type IPolicy, type ISuccessEvent } from 'cockatiel'
 import type { CallOptions } from './call-options.js'
 import type { ExecutionContext } from './context.js'
+import { EventEmitter } from './events.js'
 import { GuardBase, type Guard, type Next, RUN } from './guard.js'
 import { requireOptions } from './validate.js'
 

@@ -13,6 +13,8 @@ class Composed extends GuardBase implements ComposedGuard {
   /** The chain ending in the user's function, built once: no allocation per call. */
   private readonly chain: Next
   private readonly defers: boolean
+  /** The outermost guard with a whole-call deadline: it starts when the call enters the chain. */
+  private readonly total: TotalBound | undefined
 
   constructor(guards: readonly Guard[]) {
     super()
@@ -21,6 +23,7 @@ class Composed extends GuardBase implements ComposedGuard {
     const flat = flatten(guards)
     this.chain = buildChain(flat, callFn)
     this.defers = flat.some((g) => isChainable(g) && g.defersCleanup === true)
+    this.total = flat.find(isTotalBound)
   }
 
   override get defersCleanup(): boolean {
@@ -28,8 +31,21 @@ class Composed extends GuardBase implements ComposedGuard {
   }
 
   [RUN](next: Next, ctx: ExecutionContext): Promise<unknown> {
+    // Time queued or sleeping before the first attempt counts toward the total bound too.
+    if (this.total !== undefined && ctx.deadline === undefined) this.total.beginTotal(ctx)
     return next === callFn ? this.chain(ctx) : buildChain(flatten(this.guards), next)(ctx)
   }
+}
+
+/** A guard that bounds the whole call (the timeout guard with `totalMs`). */
+interface TotalBound extends Guard {
+  readonly totalMs: number | undefined
+  beginTotal(ctx: ExecutionContext): void
+}
+
+function isTotalBound(guard: Guard): guard is TotalBound {
+  const g = guard as Partial<TotalBound>
+  return typeof g.beginTotal === 'function' && typeof g.totalMs === 'number'
 }
 
 /**

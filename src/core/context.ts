@@ -21,6 +21,13 @@ export class ExecutionContext implements CallContext {
   held: Promise<unknown> | undefined = undefined
   /** Deadline of a total timeout, so retry can give up instead of sleeping past it. */
   deadline: { clock: Clock; at: number } | undefined = undefined
+  /**
+   * The signal a total timeout put in place. Its abort is the chain's own verdict on the provider
+   * (a breaker failure); any other abort is the caller's (ignored).
+   */
+  totalSignal: AbortSignal | undefined = undefined
+  /** True once the total timeout itself ran out (not merely the caller's abort passing through it). */
+  totalExpired = false
   /** Set by an idle timeout while it watches a held call. */
   toucher: (() => void) | undefined = undefined
   /** True from the start of `fn` until a layer takes the hold (or `fn` returned a plain value). */
@@ -96,15 +103,18 @@ export class ExecutionContext implements CallContext {
     ;(this.cleanups ??= []).push(cleanup)
   }
 
-  /** Runs deferred cleanups once the call and its hold have ended. */
-  finish(): void {
+  /**
+   * Runs deferred cleanups once the call and its hold have ended. A failed call holds nothing, even
+   * if its `fn` called `hold()` before failing.
+   */
+  finish(failed: boolean): void {
     const cleanups = this.cleanups
     if (cleanups === undefined) return
     this.cleanups = undefined
     const run = (): void => {
       for (const cleanup of cleanups) cleanup()
     }
-    if (this.held === undefined) run()
+    if (failed || this.held === undefined) run()
     else this.held.then(run, run)
   }
 
@@ -135,6 +145,7 @@ export function callFn(ctx: ExecutionContext): Promise<unknown> {
     result = ctx.fn(ctx)
   } catch (error) {
     ctx.holdable = false
+    ctx.held = undefined
     return Promise.reject(error)
   }
   if (result instanceof Promise) return result

@@ -1,4 +1,4 @@
-import { abortReason } from './abort.js'
+import { abortReason, NEVER_ABORTED, raceAbort } from './abort.js'
 import type { CallContext, CallOptions } from './call-options.js'
 import { callFn, ExecutionContext } from './context.js'
 
@@ -59,20 +59,27 @@ export function runCall(
     return Promise.reject(error)
   }
   if (ctx.signal.aborted) return Promise.reject(abortReason(ctx.signal))
+  const signal = ctx.signal
   let result: Promise<unknown>
   try {
     result = guard[RUN](callFn, ctx)
   } catch (error) {
     result = Promise.reject(error)
   }
-  return guard.defersCleanup === true ? finishWhenSettled(ctx, result) : result
+  if (guard.defersCleanup === true) result = finishWhenSettled(ctx, result)
+  // Wherever the call is (queued, sleeping, probing, running an fn that ignores its signal), the
+  // caller's abort rejects it at once. Slots are still released only when the work really ends.
+  return signal === NEVER_ABORTED ? result : raceAbort(result, signal)
 }
 
 /** Runs the context's deferred cleanups after the call settles. */
 async function finishWhenSettled(ctx: ExecutionContext, result: Promise<unknown>): Promise<unknown> {
+  let failed = true
   try {
-    return await result
+    const value = await result
+    failed = false
+    return value
   } finally {
-    if (ctx.hasCleanups) ctx.finish()
+    if (ctx.hasCleanups) ctx.finish(failed)
   }
 }

@@ -21,6 +21,9 @@ function fail(
   throw kind === 'type' ? new TypeError(message) : new RangeError(message)
 }
 
+/** The longest delay a Node timer can hold (2^31 - 1 ms); longer ones would fire at once. */
+export const MAX_TIMER_MS = 2_147_483_647
+
 export interface NumberBounds {
   /** Smallest allowed value (inclusive). */
   min?: number

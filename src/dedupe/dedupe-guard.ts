@@ -118,7 +118,7 @@ export class DedupeGuard extends GuardBase {
   /** Stores the result of claimed work (deep-frozen) for `ttlMs`, releasing the claim. */
   complete(key: string, value: unknown): void {
     requireKey('complete', key)
-    this.cache.keep(key, deepFreeze(value))
+    this.cache.keep(key, deepFreeze(value), true)
   }
 
   /** Releases a claim without a result, so the next `check()` is 'new'. A kept result stays. */

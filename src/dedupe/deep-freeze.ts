@@ -9,7 +9,12 @@ export function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && isPlain(value) && !Object.isFrozen(value)) {
     // Freeze first, then descend: a cycle back to this object then stops at the frozen check.
     Object.freeze(value)
-    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key])
+    // Data properties only: reading an accessor would run a getter, which may throw or have effects.
+    const descriptors = Object.getOwnPropertyDescriptors(value) as Record<string, PropertyDescriptor>
+    for (const key of Object.keys(descriptors)) {
+      const descriptor = descriptors[key]!
+      if ('value' in descriptor) deepFreeze(descriptor.value)
+    }
   }
   return value
 }

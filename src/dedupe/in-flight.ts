@@ -114,7 +114,7 @@ export class InFlightCalls {
     controller: AbortController,
     value: unknown,
   ): void {
-    if (run.hasCleanups) run.finish()
+    if (run.hasCleanups) run.finish(false)
     if (controller.signal.aborted) return // everyone left; the flight is already gone
     const held = run.takeHeld()
     if (held !== undefined) {
@@ -122,8 +122,14 @@ export class InFlightCalls {
       return
     }
     this.end(flight)
-    const shared = deepFreeze(value)
-    this.keep(flight.key, shared)
+    let shared = value
+    try {
+      shared = deepFreeze(value)
+      this.keep(flight.key, shared)
+    } catch {
+      // A value that cannot be frozen or kept (a Proxy that refuses, a failing size estimate) is
+      // still delivered: the waiters must settle whatever happens to the cache.
+    }
     for (const waiter of flight.waiters) {
       waiter.unlisten()
       waiter.resolve(shared)
@@ -132,7 +138,7 @@ export class InFlightCalls {
   }
 
   private failed(flight: Flight, run: ExecutionContext, controller: AbortController, error: unknown): void {
-    if (run.hasCleanups) run.finish()
+    if (run.hasCleanups) run.finish(true)
     if (controller.signal.aborted) return
     if (isLocalRejection(error)) {
       // A shed or a broken circuit judged the leader's admission, not the request: the leader

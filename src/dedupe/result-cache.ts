@@ -51,10 +51,14 @@ export class ResultCache {
     return this.lru.get(key)
   }
 
-  /** A completed value (already frozen). With `ttlMs` 0 nothing is kept; a claim is released. */
-  keep(key: string, value: unknown): void {
+  /**
+   * A completed value (already frozen). With `ttlMs` 0 nothing is kept, and a claim is left alone
+   * unless `releaseClaim` (the claim holder completing its own work): a call that ran through
+   * `execute()` must not drop a `check()` claim it never owned.
+   */
+  keep(key: string, value: unknown, releaseClaim = false): void {
     if (this.keepResults) this.lru.set(key, { value })
-    else this.lru.delete(key)
+    else if (releaseClaim) this.release(key)
   }
 
   claim(key: string): void {

@@ -5,7 +5,7 @@ import type { CircuitOptions } from '../circuit/circuit-options.js'
 import type { Clock } from '../core/clock.js'
 import { compose, type ComposedGuard } from '../core/compose.js'
 import type { Guard } from '../core/guard.js'
-import { requireOptions } from '../core/validate.js'
+import { MAX_TIMER_MS, requireOptions } from '../core/validate.js'
 import { dedupeGuard, type DedupeGuard } from '../dedupe/dedupe-guard.js'
 import type { DedupeOptions } from '../dedupe/dedupe-options.js'
 import { retryBudget, type RetryBudget } from '../retry/retry-budget.js'
@@ -15,6 +15,7 @@ import { timeoutGuard, type TimeoutGuard } from '../timeout/timeout-guard.js'
 import type { TimeoutOptions } from '../timeout/timeout-options.js'
 
 const OWNER = 'llmGuard'
+const PROBE_LEASE_MARGIN_MS = 10_000
 
 /** Defaults for LLM calls, each overridable per layer. */
 export const LLM_GUARD_DEFAULTS = Object.freeze({
@@ -71,7 +72,8 @@ function layer<T extends object>(
       `${OWNER}: option "${option}" must be an options object or false, got ${String(value)}`,
     )
   }
-  return value
+  // An option spelled out as undefined means "the default", not "none".
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>
 }
 
 /**
@@ -108,9 +110,10 @@ export function llmGuard(options: LlmGuardOptions = {}): LlmGuard {
   const retry = retryOptions && retryGuard({ ...d.retry, ...shared, ...retryOptions, budget })
   const backpressure =
     backpressureOptions && backpressureGuard(backpressureWithDefaults(backpressureOptions, shared))
-  const circuit = circuitOptions && circuitGuard({ ...d.circuit, ...shared, ...circuitOptions })
   const timeout =
     timeoutOptions && timeoutGuard({ ...d.timeout, ...(o.clock && { clock: o.clock }), ...timeoutOptions })
+  const circuit =
+    circuitOptions && circuitGuard({ ...d.circuit, ...probeLeaseFor(timeout), ...shared, ...circuitOptions })
 
   const layers = [dedupe, retry, backpressure, circuit, timeout].filter(
     (g): g is NonNullable<typeof g> => !!g,
@@ -119,12 +122,23 @@ export function llmGuard(options: LlmGuardOptions = {}): LlmGuard {
   return Object.assign(composed, { dedupe, retry, backpressure, circuit, timeout, budget })
 }
 
+/**
+ * A probe's lease must outlive its attempt, or a slow probe loses it and a second probe is let in:
+ * the lease defaults to the attempt bound plus a margin (only when the caller sets none).
+ */
+function probeLeaseFor(timeout: TimeoutGuard | undefined): { probeLeaseMs?: number } {
+  const attemptMs = timeout?.attemptMs
+  return attemptMs === undefined
+    ? {}
+    : { probeLeaseMs: Math.min(attemptMs + PROBE_LEASE_MARGIN_MS, MAX_TIMER_MS) }
+}
+
 /** A caller who sets only `hardLimit` gets a soft limit at 3/4 of it (none when that would not be below it). */
 function backpressureWithDefaults(given: Partial<BackpressureOptions>, shared: object): BackpressureOptions {
-  const d = LLM_GUARD_DEFAULTS.backpressure
+  const { softLimit: defaultSoftLimit, ...d } = LLM_GUARD_DEFAULTS.backpressure
   const hardLimit = given.hardLimit ?? d.hardLimit
   let softLimit = given.softLimit
-  if (softLimit === undefined && given.hardLimit === undefined) softLimit = d.softLimit
+  if (softLimit === undefined && given.hardLimit === undefined) softLimit = defaultSoftLimit
   else if (softLimit === undefined && typeof hardLimit === 'number' && Math.floor(hardLimit * 0.75) >= 1) {
     softLimit = Math.floor(hardLimit * 0.75)
   }

@@ -138,6 +138,13 @@ function nameOf(e: Shape): string | undefined {
   return str(ctor?.name) ?? name
 }
 
+/** An abort, possibly wrapped (fetch wraps undici's abort in a TypeError 'fetch failed'). */
+function isAbortLink(link: Shape): boolean {
+  const name = nameOf(link)
+  const code = str(link.code)
+  return (name !== undefined && ABORT_NAMES.has(name)) || code === 'UND_ERR_ABORTED' || code === 'ABORT_ERR'
+}
+
 function networkKind(e: Shape): 'network' | 'timeout' | undefined {
   for (const link of causes(e)) {
     const code = str(link.code)
@@ -198,8 +205,7 @@ function withoutStatus(e: Shape, markers: string[]): Omit<ErrorClass, 'status'> 
     if (code === 'BREAKWATER_BACKPRESSURE_SHED') return { retryable: false, health: 'ignore', reason: 'shed' }
     return { retryable: false, health: 'failure', reason: 'unknown' }
   }
-  const name = nameOf(e)
-  if (name && ABORT_NAMES.has(name)) return { retryable: false, health: 'ignore', reason: 'aborted' }
+  if (causes(e).some(isAbortLink)) return { retryable: false, health: 'ignore', reason: 'aborted' }
   if (markers.some((m) => QUOTA_MARKERS.includes(m))) {
     return { retryable: false, health: 'ignore', reason: 'quota_exhausted' }
   }

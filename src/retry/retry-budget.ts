@@ -41,6 +41,9 @@ export class RetryBudget {
     this.ratio = requireNumber(OWNER, 'ratio', o.ratio, { min: 0 })
     this.minPerSecond = optionalNumber(OWNER, 'minPerSecond', o.minPerSecond, 10, { min: 0 })
     this.windowMs = optionalNumber(OWNER, 'windowMs', o.windowMs, 10_000, { above: 0 })
+    if (o.clock !== undefined && typeof (o.clock as Partial<Clock> | null)?.now !== 'function') {
+      throw new TypeError(`${OWNER}: option "clock" must be a Clock (with now()), got ${String(o.clock)}`)
+    }
     this.clock = o.clock ?? systemClock
     this.bucketMs = this.windowMs / BUCKETS
     this.head = Math.floor(this.clock.now() / this.bucketMs)

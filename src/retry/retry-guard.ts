@@ -87,7 +87,11 @@ export class RetryGuard extends GuardBase {
     const onError = (error: unknown): Promise<unknown> => this.retrying(next, ctx, true, error)
     const judge = this.retryOnResult
     if (judge === undefined) return first.then(undefined, onError)
-    return first.then((value) => (judge(value) ? this.retrying(next, ctx, false, value) : value), onError)
+    // A held result (a stream) is already in the caller's hands: it is never judged and discarded.
+    return first.then(
+      (value) => (ctx.held === undefined && judge(value) ? this.retrying(next, ctx, false, value) : value),
+      onError,
+    )
   }
 
   /**
@@ -130,7 +134,9 @@ export class RetryGuard extends GuardBase {
       try {
         outcome = await next(ctx)
         failed = false
-        if (this.retryOnResult === undefined || !this.retryOnResult(outcome)) return outcome
+        if (this.retryOnResult === undefined || ctx.held !== undefined || !this.retryOnResult(outcome)) {
+          return outcome
+        }
       } catch (caught) {
         failed = true
         outcome = caught

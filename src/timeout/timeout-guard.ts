@@ -1,13 +1,13 @@
-import { abortReason, linkedController, raceAbort } from '../core/abort.js'
+import { abortReason, linkedController, noop, raceAbort } from '../core/abort.js'
 import { setTimer, systemClock, type Clock } from '../core/clock.js'
 import type { ExecutionContext } from '../core/context.js'
 import { isTimeoutError, TimeoutError } from '../core/errors/timeout-error.js'
 import { GuardBase, type Next, RUN } from '../core/guard.js'
-import { optionalNumber, requireOptions } from '../core/validate.js'
+import { MAX_TIMER_MS, optionalNumber, requireOptions } from '../core/validate.js'
 import type { TimeoutOptions } from './timeout-options.js'
 
 const OWNER = 'timeoutGuard'
-const POSITIVE = { above: 0 }
+const DURATION = { above: 0, max: MAX_TIMER_MS }
 
 /** Bounds attempts, whole calls and stream stalls. See `TimeoutOptions`. */
 export class TimeoutGuard extends GuardBase {
@@ -16,15 +16,15 @@ export class TimeoutGuard extends GuardBase {
   readonly totalMs: number | undefined
   readonly idleMs: number | undefined
   private readonly clock: Clock
-  /** Nothing to watch per attempt: pass straight through, allocating nothing. */
-  private readonly perAttempt: boolean
+  /** Something to watch per attempt (an attempt bound or an idle bound) needs its own controller. */
+  private readonly ownController: boolean
 
   constructor(options: TimeoutOptions) {
     super()
     const o = requireOptions<TimeoutOptions>(OWNER, options)
-    this.attemptMs = optionalNumber(OWNER, 'attemptMs', o.attemptMs, undefined, POSITIVE)
-    this.totalMs = optionalNumber(OWNER, 'totalMs', o.totalMs, undefined, POSITIVE)
-    this.idleMs = optionalNumber(OWNER, 'idleMs', o.idleMs, undefined, POSITIVE)
+    this.attemptMs = optionalNumber(OWNER, 'attemptMs', o.attemptMs, undefined, DURATION)
+    this.totalMs = optionalNumber(OWNER, 'totalMs', o.totalMs, undefined, DURATION)
+    this.idleMs = optionalNumber(OWNER, 'idleMs', o.idleMs, undefined, DURATION)
     if (
       o.clock !== undefined &&
       (typeof o.clock?.now !== 'function' || typeof o.clock?.sleep !== 'function')
@@ -32,7 +32,7 @@ export class TimeoutGuard extends GuardBase {
       throw new TypeError(`${OWNER}: option "clock" must be a Clock (now and sleep), got ${String(o.clock)}`)
     }
     this.clock = o.clock ?? systemClock
-    this.perAttempt = this.attemptMs !== undefined || this.totalMs !== undefined || this.idleMs !== undefined
+    this.ownController = this.attemptMs !== undefined || this.idleMs !== undefined
   }
 
   override get defersCleanup(): boolean {
@@ -40,24 +40,42 @@ export class TimeoutGuard extends GuardBase {
   }
 
   [RUN](next: Next, ctx: ExecutionContext): Promise<unknown> {
-    if (!this.perAttempt) return next(ctx)
-    if (this.totalMs !== undefined && ctx.deadline === undefined) this.startTotal(ctx, this.totalMs)
-    return this.attempt(next, ctx)
+    if (this.totalMs !== undefined && ctx.deadline === undefined) this.beginTotal(ctx)
+    if (this.ownController) return this.attempt(next, ctx)
+    // Only a total bound (or none): the call's signal already carries it; race it so an fn that
+    // ignores its signal still ends on time. No bound at all: straight through.
+    return this.totalMs === undefined ? next(ctx) : this.raceTotal(next, ctx)
   }
 
   /**
-   * Starts the whole-call deadline on the call's first pass. It replaces the call's signal for good,
-   * so retry sleeps outside this guard are cut short too; the timer ends when the call ends.
+   * Starts the whole-call deadline. `compose()` calls this when the call enters the chain, so time
+   * spent queued before the first attempt counts; a lone guard starts it on the call's first pass.
+   * It replaces the call's signal for good, so retry sleeps are cut short too; the timer ends when
+   * the call ends.
    */
-  private startTotal(ctx: ExecutionContext, totalMs: number): void {
+  beginTotal(ctx: ExecutionContext): void {
+    const totalMs = this.totalMs
+    if (totalMs === undefined || ctx.deadline !== undefined) return
     const { controller, unlink } = linkedController(ctx.signal)
-    const cancel = setTimer(this.clock, totalMs, () => controller.abort(new TimeoutError('total', totalMs)))
+    const cancel = setTimer(this.clock, totalMs, () => {
+      ctx.totalExpired = !controller.signal.aborted
+      controller.abort(new TimeoutError('total', totalMs))
+    })
     ctx.signal = controller.signal
+    ctx.totalSignal = controller.signal
     ctx.deadline = { clock: this.clock, at: this.clock.now() + totalMs }
     ctx.defer(() => {
       cancel()
       unlink()
     })
+  }
+
+  private async raceTotal(next: Next, ctx: ExecutionContext): Promise<unknown> {
+    ctx.held = undefined
+    const value = await raceAbort(next(ctx), ctx.signal)
+    const held = ctx.takeHeld()
+    if (held !== undefined) ctx.held = surfaceTimeouts(held, ctx.signal)
+    return value
   }
 
   private async attempt(next: Next, ctx: ExecutionContext): Promise<unknown> {
@@ -76,15 +94,17 @@ export class TimeoutGuard extends GuardBase {
     } catch (error) {
       unlink()
       // The SDK reports our abort as its own AbortError: the caller should see which bound ran out.
-      const reason = controller.signal.aborted ? abortReason(controller.signal) : undefined
-      throw isTimeoutError(reason) ? reason : error
+      throw surfaced(error, controller.signal)
     } finally {
       cancelAttempt?.()
       ctx.signal = outer
     }
     const held = ctx.takeHeld()
     if (held === undefined) unlink()
-    else this.watchHold(ctx, held, controller, unlink)
+    else {
+      this.watchHold(ctx, held, controller, unlink)
+      ctx.held = surfaceTimeouts(held, controller.signal)
+    }
     return value
   }
 
@@ -96,12 +116,15 @@ export class TimeoutGuard extends GuardBase {
     unlink: () => void,
   ): void {
     const idleMs = this.idleMs
-    let cancelIdle: (() => void) | undefined
+    let cancelIdle = noop
+    const previousToucher = ctx.toucher
     if (idleMs !== undefined) {
       const clock = this.clock
       let last = clock.now()
+      // Chained, so an idle bound further out still hears every chunk.
       ctx.toucher = () => {
         last = clock.now()
+        previousToucher?.()
       }
       // One timer that re-arms for the remaining gap, instead of a new timer per chunk.
       const check = (): void => {
@@ -112,12 +135,28 @@ export class TimeoutGuard extends GuardBase {
       cancelIdle = setTimer(clock, idleMs, check)
     }
     const stop = (): void => {
-      cancelIdle?.()
-      ctx.toucher = undefined
+      cancelIdle()
+      ctx.toucher = previousToucher
       unlink()
     }
     held.then(stop, stop)
   }
+}
+
+/** The error the caller should see: our TimeoutError when one of our bounds aborted the work. */
+function surfaced(error: unknown, signal: AbortSignal): unknown {
+  if (!signal.aborted) return error
+  const reason = abortReason(signal)
+  return isTimeoutError(reason) ? reason : error
+}
+
+/** A held call that ends because our bound aborted it fails with that bound's TimeoutError. */
+function surfaceTimeouts(held: Promise<unknown>, signal: AbortSignal): Promise<unknown> {
+  const mapped = held.then(undefined, (error: unknown) => {
+    throw surfaced(error, signal)
+  })
+  mapped.catch(noop)
+  return mapped
 }
 
 /** Creates a timeout guard. With no bound set it passes calls through untouched. */

@@ -85,6 +85,13 @@ const rows: Row[] = [
   ],
   ['timeout idleMs NaN', () => timeoutGuard({ idleMs: NaN }), RangeError, /"idleMs".*got NaN/],
   ['timeout idleMs string', () => timeoutGuard({ idleMs: '5' as never }), TypeError, /"idleMs".*got "5"/],
+  [
+    'timeout attemptMs beyond a Node timer',
+    () => timeoutGuard({ attemptMs: 2 ** 31 }),
+    RangeError,
+    /"attemptMs".*2147483648/,
+  ],
+  ['budget clock without now', () => retryBudget({ ratio: 0.1, clock: {} as never }), TypeError, /"clock"/],
 ]
 
 describe('invalid options throw at construction, naming the option and the value', () => {

@@ -51,18 +51,36 @@ describe('dedupe outermost in a chain', () => {
     expect(priorities).toEqual(['background', 'foreground'])
   })
 
-  it('U4 a total timeout inside dedupe bounds the shared call and is cleared when it ends', async () => {
+  it('U4 a total timeout bounds each waiter of a shared call, and its timers end with the call', async () => {
     const clock = testClock()
     const guard = compose(dedupeGuard({ ttlMs: 1000, clock }), timeoutGuard({ totalMs: 100, clock }))
     const done = deferred<string>()
     const a = guard.execute(() => done.promise, { key: 'k' })
     const b = guard.execute(() => done.promise, { key: 'k' })
     await flush()
-    expect(clock.pending).toBe(1)
+    // Each caller's bound starts when its call enters the chain.
+    expect(clock.pending).toBe(2)
     done.resolve('in time')
     expect(await a).toBe('in time')
     expect(await b).toBe('in time')
     await flush()
+    expect(clock.pending).toBe(0)
+  })
+
+  it('U4 T1 when the total bound runs out, every waiter gets TimeoutError(total) and the shared call is aborted', async () => {
+    const clock = testClock()
+    const guard = compose(dedupeGuard({ ttlMs: 1000, clock }), timeoutGuard({ totalMs: 100, clock }))
+    let upstream: AbortSignal | undefined
+    const fn = (ctx: CallContext): Promise<never> => {
+      upstream = ctx.signal
+      return new Promise(() => {})
+    }
+    const a = guard.execute(fn, { key: 'k' }).catch((e: unknown) => e)
+    const b = guard.execute(fn, { key: 'k' }).catch((e: unknown) => e)
+    await clock.advance(100)
+    expect(await a).toMatchObject({ kind: 'total' })
+    expect(await b).toMatchObject({ kind: 'total' })
+    expect(upstream?.aborted).toBe(true)
     expect(clock.pending).toBe(0)
   })
 

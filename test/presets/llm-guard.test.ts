@@ -79,4 +79,31 @@ describe('llmGuard preset', () => {
   it('rejects a layer option that is neither an object nor false', () => {
     expect(() => llmGuard({ retry: true as never })).toThrow(/"retry" must be an options object or false/)
   })
+  it('C3 a probe lease outlives the attempt bound: a slow probe is never joined by a second one', async () => {
+    const clock = testClock()
+    const guard = llmGuard({ clock, retry: false, circuit: { threshold: 1, recoveryMs: 1_000 } })
+    expect(guard.circuit!.config.probeLeaseMs).toBeGreaterThan(guard.timeout!.attemptMs!)
+    await guard.execute(() => Promise.reject(httpError(503)), { service: 's' }).catch(() => {})
+    await clock.advance(1_000)
+    const slow = deferred<string>()
+    const probe = guard.execute(() => slow.promise, { service: 's' })
+    await clock.advance(90_000) // longer than the circuit's own 60 s default lease
+    let secondRan = false
+    const second = await guard
+      .execute(() => void (secondRan = true), { service: 's' })
+      .catch((e: unknown) => e)
+    expect(secondRan).toBe(false)
+    expect(second).toMatchObject({ name: 'BrokenCircuitError' })
+    slow.resolve('recovered')
+    expect(await probe).toBe('recovered')
+  })
+
+  it('an option spelled out as undefined keeps its default; a hard limit of 1 needs no soft limit', () => {
+    expect(llmGuard({ timeout: { totalMs: undefined } }).timeout!.totalMs).toBe(300_000)
+    expect(llmGuard({ retry: { maxAttempts: undefined } }).retry!.maxAttempts).toBe(3)
+    expect(llmGuard({ backpressure: { hardLimit: 1 } }).backpressure).toMatchObject({
+      hardLimit: 1,
+      softLimit: undefined,
+    })
+  })
 })

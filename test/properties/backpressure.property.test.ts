@@ -204,6 +204,8 @@ describe('backpressure under random interleavings', () => {
         const started: { index: number; priority: Priority }[] = []
         const all: Promise<unknown>[] = []
         const violations: string[] = []
+        // A call stops waiting the moment it is shed or aborted, not when its rejection reaches us.
+        guard.onShed((e) => waiting.delete(Number(e.service.slice('call-'.length))))
         for (const a of actions) {
           if (a.kind === 'arrive') {
             const index = gates.length
@@ -223,7 +225,7 @@ describe('backpressure under random interleavings', () => {
                     started.push({ index, priority: a.priority })
                     return gate.promise
                   },
-                  { priority: a.priority, cost: a.cost, signal: abort.signal },
+                  { priority: a.priority, cost: a.cost, signal: abort.signal, service: `call-${index}` },
                 )
                 .catch(() => undefined)
                 .finally(() => waiting.delete(index)),
@@ -232,8 +234,10 @@ describe('backpressure under random interleavings', () => {
             await clock.advance(a.ms)
           } else if (gates.length > 0) {
             const i = a.pick % gates.length
-            if (a.kind === 'abort') aborts[i]!.abort(new Error('caller left'))
-            else gates[i]!.resolve()
+            if (a.kind === 'abort') {
+              waiting.delete(i)
+              aborts[i]!.abort(new Error('caller left'))
+            } else gates[i]!.resolve()
           }
           await flush()
         }

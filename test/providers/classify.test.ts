@@ -217,8 +217,12 @@ describe('K3 retryable', () => {
     expect(classifyError(new TimeoutError('total', 1)).retryable).toBe(false)
   })
 
-  it('K3 aborts are never retried', () => {
+  it('K3 aborts are never retried, also when fetch wraps undici\'s abort as "fetch failed"', () => {
     expect(classifyError(new Anthropic.APIUserAbortError()).retryable).toBe(false)
+    const wrapped = new TypeError('fetch failed', {
+      cause: Object.assign(new Error('aborted'), { code: 'UND_ERR_ABORTED' }),
+    })
+    expect(classifyError(wrapped)).toMatchObject({ retryable: false, health: 'ignore', reason: 'aborted' })
   })
 
   it('K3 x-should-retry: false forbids a retry; true allows one', () => {

@@ -6,7 +6,7 @@ import { retryGuard } from '../../src/retry/retry-guard.js'
 import type { GiveUpEvent, RetryEvent } from '../../src/retry/retry-options.js'
 import { testClock } from '../../src/testing/test-clock.js'
 import { timeoutGuard } from '../../src/timeout/timeout-guard.js'
-import { flush, httpError } from '../helpers/deferred.js'
+import { deferred, flush, httpError } from '../helpers/deferred.js'
 
 /** Records when each attempt started, on the injected clock. */
 function failing(clock: { now(): number }, errors: unknown[], result: unknown = 'ok') {
@@ -193,6 +193,20 @@ describe('R3 what is retried', () => {
     await clock.advance(100)
     expect(await empty).toBe('')
     expect(giveUps.at(-1)).toMatchObject({ stoppedBy: 'max_attempts', reason: 'result' })
+  })
+  it('R3 a held result (a stream already handed over) is returned, never judged and discarded', async () => {
+    const clock = testClock()
+    const guard = retryGuard({ maxAttempts: 3, clock, baseDelayMs: 0, retryOnResult: (v) => v === 'empty' })
+    let attempts = 0
+    const end = deferred<void>()
+    const value = await guard.execute((ctx) => {
+      attempts++
+      ctx.hold(end.promise)
+      return 'empty'
+    })
+    expect(value).toBe('empty')
+    expect(attempts).toBe(1)
+    end.resolve()
   })
 })
 
