@@ -32,7 +32,7 @@ export class HistogramSeries {
 }
 
 interface Sample {
-  labels: Record<string, string | number>
+  labels: Labels
   value: number
   metricName: string
 }
@@ -87,16 +87,22 @@ export class BucketHistogram {
     for (const s of this.series.values()) s.clear()
   }
 
-  async get(): Promise<{ name: string; help: string; type: 'histogram'; values: Sample[]; aggregator: 'sum' }> {
+  async get(): Promise<{
+    name: string
+    help: string
+    type: 'histogram'
+    values: Sample[]
+    aggregator: 'sum'
+  }> {
     const name = this.name
     const values: Sample[] = []
     for (const s of this.series.values()) {
       let cumulative = 0
       this.upperBounds.forEach((le, i) => {
         cumulative += s.counts[i]!
-        values.push({ labels: { ...s.labels, le }, value: cumulative, metricName: `${name}_bucket` })
+        values.push({ labels: { le, ...s.labels }, value: cumulative, metricName: `${name}_bucket` })
       })
-      values.push({ labels: { ...s.labels, le: '+Inf' }, value: s.count, metricName: `${name}_bucket` })
+      values.push({ labels: { le: '+Inf', ...s.labels }, value: s.count, metricName: `${name}_bucket` })
       values.push({ labels: { ...s.labels }, value: s.sum, metricName: `${name}_sum` })
       values.push({ labels: { ...s.labels }, value: s.count, metricName: `${name}_count` })
     }

@@ -1,10 +1,8 @@
 import type { Counter, Histogram, LabelValues } from 'prom-client'
+import { BucketHistogram } from './bucket-histogram.js'
 
 /** Label values as prom-client takes them; one frozen object per series, reused for every update. */
 export type Labels = LabelValues<string>
-
-/** Durations kept per series before they are handed to prom-client, so memory stays bounded without scrapes. */
-const HISTOGRAM_BATCH = 256
 
 /**
  * One counter series. Events add to a plain number (no hashing, no allocation); the number is
@@ -13,28 +11,6 @@ const HISTOGRAM_BATCH = 256
 export class CounterCell {
   n = 0
   constructor(readonly labels: Labels) {}
-}
-
-/** One histogram series: observations are batched like counter increments. */
-export class HistogramCell {
-  private readonly values = new Float64Array(HISTOGRAM_BATCH)
-  private length = 0
-
-  constructor(
-    readonly labels: Labels,
-    private readonly histogram: Histogram<string>,
-  ) {}
-
-  observe(seconds: number): void {
-    this.values[this.length++] = seconds
-    if (this.length === HISTOGRAM_BATCH) this.flush()
-  }
-
-  flush(): void {
-    const n = this.length
-    this.length = 0
-    for (let i = 0; i < n; i++) this.histogram.observe(this.labels, this.values[i]!)
-  }
 }
 
 /** The cells of one counter; each new cell shows up as 0 at once (every known series is initialised). */
@@ -63,23 +39,21 @@ export class CounterCells {
   }
 }
 
-/** The cells of one histogram; with `zero`, each new cell shows up with zero counts at once. */
-export class HistogramCells {
-  private readonly cells: HistogramCell[] = []
+/** Where a duration is recorded: a series handle of our own histogram, or a bound prom-client call. */
+export interface HistogramCell {
+  observe(seconds: number): void
+}
 
-  constructor(
-    private readonly histogram: Histogram<string>,
-    private readonly zero: boolean,
-  ) {}
+/** Hands out one cell per label set of a histogram. */
+export class HistogramCells {
+  constructor(private readonly histogram: Histogram<string> | BucketHistogram) {}
 
   cell(labels: Labels): HistogramCell {
-    const cell = new HistogramCell(Object.freeze(labels), this.histogram)
-    if (this.zero) this.histogram.zero(cell.labels)
-    this.cells.push(cell)
-    return cell
-  }
-
-  flush(): void {
-    for (const cell of this.cells) cell.flush()
+    const h = this.histogram
+    // Ours: a series handle, created at zero (every known series is initialised).
+    if (h instanceof BucketHistogram) return h.seriesFor(labels)
+    // Registered by someone else (another copy of breakwater): observed through its own API, not zeroed.
+    const frozen = Object.freeze(labels)
+    return { observe: (seconds) => h.observe(frozen, seconds) }
   }
 }

@@ -48,20 +48,18 @@ export class MetricHub {
 
   constructor(registry: Registry, prefix: string, buckets: readonly number[]) {
     // The cells exist before the metrics do; the hooks only read them at scrape time.
-    const all: (CounterCells | HistogramCells)[] = []
+    const all: CounterCells[] = []
     const flush = (i: number) => (): void => all[i]!.flush()
-    const { metrics, fresh } = resolveMetrics(registry, prefix, buckets, {
+    const metrics = resolveMetrics(registry, prefix, buckets, {
       circuit_transitions_total: flush(0),
       calls_total: flush(1),
-      call_duration_seconds: flush(2),
-      retry_attempts_total: flush(3),
-      retry_budget_exhausted_total: flush(4),
-      dedupe_requests_total: flush(5),
-      backpressure_shed_total: flush(6),
-      backpressure_soft_limit_total: flush(7),
-      compaction_runs_total: flush(8),
-      compaction_duration_seconds: flush(9),
-      compaction_admission_total: flush(10),
+      retry_attempts_total: flush(2),
+      retry_budget_exhausted_total: flush(3),
+      dedupe_requests_total: flush(4),
+      backpressure_shed_total: flush(5),
+      backpressure_soft_limit_total: flush(6),
+      compaction_runs_total: flush(7),
+      compaction_admission_total: flush(8),
       circuit_state: () => this.refreshStates(),
       dedupe_entries: () => this.metrics.dedupe_entries.set(sum(this.dedupes, (d) => d.size)),
       backpressure_inflight: () =>
@@ -77,8 +75,7 @@ export class MetricHub {
       state: m.circuit_state,
       transitions: counter(m.circuit_transitions_total),
       calls: counter(m.calls_total),
-      // Zeroing a histogram someone else registered would wipe its data: only our own are zeroed.
-      durations: new HistogramCells(m.call_duration_seconds, fresh.has('call_duration_seconds')),
+      durations: new HistogramCells(m.call_duration_seconds),
       retries: counter(m.retry_attempts_total),
       budget: counter(m.retry_budget_exhausted_total),
       dedupe: counter(m.dedupe_requests_total),
@@ -88,14 +85,10 @@ export class MetricHub {
     this.softLimit = softCells.cell({})
     this.runCells = counter(m.compaction_runs_total)
     this.admissionCells = counter(m.compaction_admission_total)
-    const compactionCells = new HistogramCells(
-      m.compaction_duration_seconds,
-      fresh.has('compaction_duration_seconds'),
-    )
-    this.compactionDuration = compactionCells.cell({})
+    this.compactionDuration = new HistogramCells(m.compaction_duration_seconds).cell({})
     const f = this.families
-    all.push(f.transitions, f.calls, f.durations, f.retries, f.budget, f.dedupe)
-    all.push(this.shedCells, softCells, this.runCells, compactionCells, this.admissionCells)
+    all.push(f.transitions, f.calls, f.retries, f.budget, f.dedupe)
+    all.push(this.shedCells, softCells, this.runCells, this.admissionCells)
     m.redis_backend_fallback_active.set(0)
   }
 

@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
+import { Counter, Gauge, type Histogram, type Registry } from 'prom-client'
+import { BucketHistogram } from './bucket-histogram.js'
 
 type Kind = 'counter' | 'gauge' | 'histogram'
 
@@ -81,7 +82,7 @@ type MetricOf<K extends Kind> = K extends 'counter'
   ? Counter<string>
   : K extends 'gauge'
     ? Gauge<string>
-    : Histogram<string>
+    : Histogram<string> | BucketHistogram
 
 /** The prom-client objects, by unprefixed name. */
 export type MetricSet = { [N in MetricName]: MetricOf<(typeof METRIC_SPECS)[N]['kind']> }
@@ -99,16 +100,15 @@ interface Registered {
  * Finds each metric on the registry (`getSingleMetric`) or registers it there, on that registry
  * only. A metric found there is reused — registering a name twice would throw — after checking
  * its type and labels; the hook is chained in front of any collect function it already has.
- * `fresh` lists the names that were created here.
+ * Histograms are breakwater's own `BucketHistogram` (same exposition, cheaper observations).
  */
 export function resolveMetrics(
   registry: Registry,
   prefix: string,
   buckets: readonly number[],
   hooks: CollectHooks,
-): { metrics: MetricSet; fresh: Set<MetricName> } {
+): MetricSet {
   const metrics = {} as Record<MetricName, unknown>
-  const fresh = new Set<MetricName>()
   for (const [short, spec] of Object.entries(METRIC_SPECS) as [MetricName, Spec][]) {
     const name = prefix + short
     const hook = hooks[short]
@@ -126,15 +126,15 @@ export function resolveMetrics(
       registers: [registry],
       ...(hook !== undefined && { collect: hook }),
     }
-    metrics[short] =
-      spec.kind === 'counter'
-        ? new Counter(config)
-        : spec.kind === 'gauge'
-          ? new Gauge(config)
-          : new Histogram({ ...config, buckets: [...buckets] })
-    fresh.add(short)
+    if (spec.kind === 'histogram') {
+      const histogram = new BucketHistogram(name, spec.help, spec.labels, buckets)
+      registry.registerMetric(histogram as unknown as Histogram<string>)
+      metrics[short] = histogram
+    } else {
+      metrics[short] = spec.kind === 'counter' ? new Counter(config) : new Gauge(config)
+    }
   }
-  return { metrics: metrics as MetricSet, fresh }
+  return metrics as MetricSet
 }
 
 function checkCompatible(name: string, spec: Spec, found: Registered): void {

@@ -1,4 +1,4 @@
-import { Counter, Gauge, register as globalRegistry, Registry } from 'prom-client'
+import { Counter, Gauge, Histogram, register as globalRegistry, Registry } from 'prom-client'
 import { describe, expect, it } from 'vitest'
 import { backpressureGuard } from '../../src/backpressure/backpressure-guard.js'
 import { circuitGuard } from '../../src/circuit/circuit-guard.js'
@@ -104,6 +104,14 @@ describe('instrument() lifecycle', () => {
     expect(await value(registry, `${P}calls_total`, { service: 'llm', outcome: 'failure' })).toBe(2)
 
     second.dispose()
+    let asked = 0
+    const state = guard.state.bind(guard)
+    guard.state = (service?: string) => {
+      asked++
+      return state(service)
+    }
+    await registry.metrics()
+    expect(asked).toBe(0) // a disposed guard is no longer asked for its state on scrape
     await failOnce(guard)
     await bp.execute(() => 'ok')
     expect(await value(registry, `${P}calls_total`, { service: 'llm', outcome: 'failure' })).toBe(2)
@@ -132,11 +140,19 @@ describe('instrument() lifecycle', () => {
       labelNames: ['service', 'outcome'],
       registers: [registry],
     })
+    const histogram = new Histogram({
+      name: `${P}call_duration_seconds`,
+      help: 'x',
+      labelNames: ['service'],
+      registers: [registry],
+    })
     const clock = testClock()
     const guard = circuitGuard({ service: 'llm', threshold: 5, recoveryMs: 1_000, clock })
     instrument(registry, guard)
     await failOnce(guard)
     expect(await value(registry, `${P}calls_total`, { service: 'llm', outcome: 'failure' })).toBe(1)
+    expect(registry.getSingleMetric(`${P}call_duration_seconds`)).toBe(histogram)
+    expect(await value(registry, `${P}call_duration_seconds_count`, { service: 'llm' })).toBe(1)
 
     const clash = new Registry()
     new Gauge({ name: `${P}calls_total`, help: 'x', registers: [clash] })
