@@ -47,6 +47,8 @@ describe('Redis circuit backend metrics', () => {
       const guard = circuitGuard({ backend, service: 'svc', threshold: 2, recoveryMs: 60_000 })
       const registry = new Registry()
       const metrics = instrument(registry, guard) // the backend is found through the guard
+      const direct = new Registry()
+      instrument(direct, backend) // or given on its own
       expect(await value(registry, `${P}redis_backend_fallback_active`)).toBe(0)
 
       // A second guard on the same backend (another worker's view) opens the shared breaker.
@@ -72,6 +74,10 @@ describe('Redis circuit backend metrics', () => {
       await guard.execute(unavailable, { service: 'other' }).catch(() => undefined)
       await fellBack
       expect(await value(registry, `${P}redis_backend_fallback_active`)).toBe(1)
+      expect(await value(direct, `${P}redis_backend_fallback_active`)).toBe(1)
+      expect(
+        await value(direct, `${P}circuit_transitions_total`, { service: 'svc', from: 'closed', to: 'open' }),
+      ).toBe(1)
 
       const back = nextBackendState(backend, 'redis')
       await server.restart()
