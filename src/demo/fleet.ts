@@ -1,0 +1,130 @@
+import { Redis } from 'ioredis'
+import { fileURLToPath } from 'node:url'
+import { startFakeProvider } from '../testing.js'
+import type { DemoArgs } from './cli-args.js'
+import { demoReply } from './fake-replies.js'
+import { startLiveTable } from './live-table.js'
+import type { RunDemoOptions } from './run-demo.js'
+import { scenario, scheduleFaults, SERVICES } from './scenario.js'
+import { formatSummary, providerCounts, summarize, type DemoSummary } from './summary.js'
+import { WorkerProcess, type WorkerEntry } from './worker-process.js'
+
+export interface RunFleetOptions extends RunDemoOptions, Pick<DemoArgs, 'workers'> {
+  redis: string
+  /** Prefix of the shared breaker's keys. Default: one of its own per run (deleted at the end). */
+  prefix?: string
+  /** Which file the workers run. Default: `worker-main.js` next to this module (the built demo). */
+  workerEntry?: WorkerEntry
+}
+
+const READY_TIMEOUT_MS = 30_000
+
+/**
+ * `--redis <url> --workers N`: the scenario in N worker processes whose breakers share one state in
+ * Redis, against one fake provider that this process runs (so the whole fleet sees one outage).
+ * This process prints the combined table and summary; each worker serves its own /metrics.
+ */
+export async function runFleet(o: RunFleetOptions): Promise<DemoSummary> {
+  const out = o.out ?? ((line: string) => console.log(line))
+  const s = scenario(o.durationS)
+  const prefix = o.prefix ?? `breakwater-demo-${process.pid}-${Date.now().toString(36)}`
+  const redis = new Redis(o.redis, {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+  })
+  try {
+    await redis.connect()
+  } catch (error) {
+    redis.disconnect()
+    throw new Error(`cannot connect to Redis at ${o.redis}: ${(error as Error).message}`)
+  }
+  const fake = await startFakeProvider({ reply: demoReply }).catch((error: unknown) => {
+    redis.disconnect()
+    throw error
+  })
+  const entry = o.workerEntry ?? { path: fileURLToPath(new URL('./worker-main.js', import.meta.url)) }
+  const workers = Array.from({ length: o.workers }, (_, index) => {
+    const sessions = Math.floor(o.sessions / o.workers) + (index < o.sessions % o.workers ? 1 : 0)
+    const firstSession =
+      1 + index * Math.floor(o.sessions / o.workers) + Math.min(index, o.sessions % o.workers)
+    const config = {
+      index,
+      providerUrl: fake.url,
+      redis: o.redis,
+      prefix,
+      sessions,
+      firstSession,
+      seed: o.seed,
+    }
+    return new WorkerProcess({ ...config, durationS: o.durationS, metricsPort: o.metricsPort }, entry)
+  })
+  let readyTimer: NodeJS.Timeout | undefined
+  try {
+    const metricsUrls = await Promise.race([
+      Promise.all(workers.map((w) => w.ready)),
+      new Promise<never>((_, reject) => {
+        readyTimer = setTimeout(
+          () => reject(new Error('the workers did not start within 30 s')),
+          READY_TIMEOUT_MS,
+        )
+      }),
+    ])
+    clearTimeout(readyTimer)
+    out(
+      `breakwater demo: ${o.sessions} agent sessions in ${o.workers} worker processes for ${o.durationS}s, ` +
+        `one llmGuard each, one breaker shared through Redis (${o.redis}, prefix ${prefix}), seed ${o.seed}`,
+    )
+    out(`  provider  ${fake.url} (fake OpenAI + Anthropic APIs, called with the real SDK clients)`)
+    metricsUrls.forEach((url, i) => out(`  metrics   worker ${i + 1}: ${url}`))
+    o.onStart?.({ metricsUrls, providerUrl: fake.url })
+
+    const startMs = Date.now()
+    scheduleFaults(fake, s, startMs)
+    for (const w of workers) w.send({ type: 'start', startMs })
+    const table = startLiveTable({
+      services: SERVICES,
+      scenario: s,
+      startMs,
+      out,
+      snapshots: () => workers.map((w) => w.latest),
+      upstream: () => fake.count(),
+      ...(o.onRow && { onRow: o.onRow }),
+    })
+    let results
+    try {
+      results = await Promise.all(workers.map((w) => w.done))
+    } finally {
+      table.stop()
+    }
+    const stored = await Promise.all(SERVICES.map((service) => redis.hget(breakerKey(prefix, service), 'st')))
+    const summary = summarize(
+      {
+        mode: 'fleet',
+        sessions: o.sessions,
+        elapsedMs: Date.now() - startMs,
+        ...providerCounts(fake),
+        metricsUrls,
+      },
+      results.map((r) => r.report),
+    )
+    summary.shared = {
+      prefix,
+      states: Object.fromEntries(SERVICES.map((service, i) => [service, stored[i] ?? 'closed'])),
+      backendFallbacks: results.reduce((n, r) => n + r.backendFallbacks, 0),
+    }
+    out('')
+    for (const line of formatSummary(summary, SERVICES)) out(line)
+    return summary
+  } finally {
+    clearTimeout(readyTimer)
+    await Promise.all(workers.map((w) => w.stop()))
+    if (o.prefix === undefined)
+      await redis.del(...SERVICES.map((service) => breakerKey(prefix, service))).catch(() => 0)
+    redis.disconnect()
+    await fake.close()
+  }
+}
+
+/** The shared breaker's hash (`<prefix>:cb:{<service>}`; these service names need no escaping). */
+const breakerKey = (prefix: string, service: string): string => `${prefix}:cb:{${service}}`

@@ -1,0 +1,114 @@
+import type { FakeProvider } from '../testing.js'
+
+/** The models the agents use; each is its own breaker (`openai:<model>`, `anthropic:<model>`). */
+export const OPENAI_MODEL = 'gpt-4o-mini'
+export const ANTHROPIC_MODEL = 'claude-3-5-haiku-latest'
+export const SERVICES = [`openai:${OPENAI_MODEL}`, `anthropic:${ANTHROPIC_MODEL}`] as const
+
+const BLIP_MS = 40
+
+/** One act of the story, as fractions of the run so a short run tells the same story. */
+export interface Phase {
+  readonly name: string
+  readonly from: number
+  readonly until: number
+  readonly what: string
+}
+
+export const PHASES: readonly Phase[] = Object.freeze([
+  {
+    name: 'warm-up',
+    from: 0,
+    until: 0.15,
+    what: 'normal traffic (throughout: brief 502 blips that retries absorb)',
+  },
+  { name: '429 burst', from: 0.15, until: 0.2, what: 'anthropic answers 429 with a retry-after' },
+  { name: 'spike', from: 0.25, until: 0.4, what: 'agents stop thinking: background work is shed' },
+  { name: 'outage', from: 0.45, until: 0.65, what: 'openai answers 503, then 500' },
+  { name: 'recovery', from: 0.65, until: 1, what: 'openai is healthy again: the breaker probes and closes' },
+])
+
+/** Everything in the scenario that scales with its length. */
+export interface Scenario {
+  readonly durationMs: number
+  /** Breaker open time after the first opening (doubles per failed probe, up to 4×). */
+  readonly recoveryMs: number
+  /** First retry delay (doubles per retry). */
+  readonly retryBaseMs: number
+  /** The Retry-After of the 429 burst. */
+  readonly retryAfterMs: number
+  /** How often the provider has a short 502 blip outside the acts. */
+  readonly blipEveryMs: number
+  /** How often every agent asks the same question at the same moment (dedupe joins it). */
+  readonly broadcastEveryMs: number
+  /** Least time between two compactions of one session. */
+  readonly compactionCooldownMs: number
+  /** The fake provider's answer time per model. */
+  readonly latencyMs: Readonly<Record<'openai' | 'anthropic', number>>
+  /** The phase running `elapsedMs` after the start ('steady' between phases). */
+  phaseAt(elapsedMs: number): string
+}
+
+export function scenario(durationS: number): Scenario {
+  const durationMs = Math.round(durationS * 1000)
+  return {
+    durationMs,
+    recoveryMs: Math.max(150, Math.round(durationMs * 0.05)),
+    retryBaseMs: Math.max(20, Math.round(durationMs * 0.005)),
+    retryAfterMs: Math.max(50, Math.round(durationMs * 0.015)),
+    blipEveryMs: Math.max(300, Math.round(durationMs * 0.04)),
+    broadcastEveryMs: Math.max(400, Math.round(durationMs * 0.075)),
+    compactionCooldownMs: Math.max(200, Math.round(durationMs * 0.05)),
+    latencyMs: { openai: 60, anthropic: 90 },
+    phaseAt(elapsedMs) {
+      const f = elapsedMs / durationMs
+      return PHASES.find((p) => f >= p.from && f < p.until)?.name ?? (f >= 1 ? 'end' : 'steady')
+    },
+  }
+}
+
+/**
+ * Scripts the provider's side of the story as time windows on the fake (its clock is the system
+ * clock, the same in every process, so a fleet sees one outage). The first matching window wins,
+ * so the faults are scheduled before the all-run latency windows.
+ */
+export function scheduleFaults(fake: FakeProvider, s: Scenario, startMs: number): void {
+  const at = (fraction: number): number => startMs + Math.round(s.durationMs * fraction)
+  const phase = (name: string): Phase => PHASES.find((p) => p.name === name)!
+  const burst = phase('429 burst')
+  fake.schedule({
+    fault: { kind: 'rate_limit', retryAfterMs: s.retryAfterMs },
+    model: ANTHROPIC_MODEL,
+    from: at(burst.from),
+    until: at(burst.until),
+  })
+  const outage = phase('outage')
+  const middle = (outage.from + outage.until) / 2
+  const openai = { model: OPENAI_MODEL }
+  fake.schedule({
+    fault: { kind: 'server_error', status: 503 },
+    ...openai,
+    from: at(outage.from),
+    until: at(middle),
+  })
+  fake.schedule({
+    fault: { kind: 'server_error', status: 500 },
+    ...openai,
+    from: at(middle),
+    until: at(outage.until),
+  })
+  // Between the acts, a provider is never perfect: short 502 blips that a retry rides out.
+  for (let t = s.blipEveryMs; t < s.durationMs; t += s.blipEveryMs) {
+    if (s.phaseAt(t) === 'warm-up' || s.phaseAt(t) === 'steady' || s.phaseAt(t) === 'recovery') {
+      fake.schedule({
+        fault: { kind: 'server_error', status: 502 },
+        from: startMs + t,
+        until: startMs + t + BLIP_MS,
+      })
+    }
+  }
+  // Answers take a little while, as real ones do: that is what lets calls overlap.
+  const whole = { from: startMs, until: at(1) + 60_000 }
+  fake.schedule({ fault: { kind: 'delay', ms: s.latencyMs.openai }, model: OPENAI_MODEL, ...whole })
+  fake.schedule({ fault: { kind: 'delay', ms: s.latencyMs.anthropic }, model: ANTHROPIC_MODEL, ...whole })
+}

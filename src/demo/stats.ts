@@ -1,0 +1,137 @@
+import { classifyError, type CompactionWorker, type LlmGuard } from '../index.js'
+
+export type BreakerState = 'closed' | 'open' | 'half-open'
+
+/** Running totals of one process (a fleet's parent adds its workers' up). */
+export interface Counters {
+  /** Model calls the agents made (turns, background titles, shared questions). */
+  calls: number
+  ok: number
+  failed: number
+  /** Calls the run's end aborted: neither ok nor failed. */
+  aborted: number
+  /** Retries the retry guard slept before (`onRetry`). */
+  retries: number
+  /** Calls shed by backpressure, and how many of them were background work. */
+  shed: number
+  shedBackground: number
+  /** Callers that joined an identical call already in flight (`onDedupe` 'joined'). */
+  joins: number
+  /** Compactions applied-ready, by the summarizer that wrote them. */
+  compactions: number
+  compactionsLlm: number
+  compactionsExtractive: number
+  compactionsFailed: number
+}
+
+export interface Transition {
+  service: string
+  from: BreakerState
+  to: BreakerState
+  /** ms since the scenario started. */
+  atMs: number
+}
+
+/** What the per-second table reads: totals so far and the state right now. */
+export interface StatsSnapshot {
+  counters: Counters
+  inFlight: number
+  queued: number
+  states: Record<string, BreakerState>
+  transitions: Transition[]
+}
+
+export const zeroCounters = (): Counters => ({
+  calls: 0,
+  ok: 0,
+  failed: 0,
+  aborted: 0,
+  retries: 0,
+  shed: 0,
+  shedBackground: 0,
+  joins: 0,
+  compactions: 0,
+  compactionsLlm: 0,
+  compactionsExtractive: 0,
+  compactionsFailed: 0,
+})
+
+/** Counts what the guards and the compaction worker report, and what the agents see. */
+export class DemoStats {
+  readonly counters = zeroCounters()
+  /** Duration of every successful call, in ms (for p50 / p95). */
+  readonly latenciesMs: number[] = []
+  readonly transitions: Transition[] = []
+  /** Failed calls by `classifyError` reason (circuit_open, shed, server_error…). */
+  readonly failures: Record<string, number> = {}
+  /** When the scenario started (Date.now()); transitions are timed from here. */
+  startMs = Date.now()
+  private readonly states: Record<string, BreakerState> = {}
+
+  constructor(services: readonly string[]) {
+    for (const s of services) this.states[s] = 'closed'
+  }
+
+  /** Subscribes to the guard's layers and the worker; returns the unsubscribe. */
+  watch(guard: LlmGuard, worker: CompactionWorker): () => void {
+    const c = this.counters
+    const subscriptions = [
+      guard.retry?.onRetry(() => c.retries++),
+      guard.backpressure?.onShed((e) => {
+        c.shed++
+        if (e.priority === 'background') c.shedBackground++
+      }),
+      guard.dedupe?.onDedupe((e) => {
+        if (e.result === 'joined') c.joins++
+      }),
+      guard.circuit?.onStateChange((e) => {
+        this.states[e.service] = e.to
+        this.transitions.push({ service: e.service, from: e.from, to: e.to, atMs: Date.now() - this.startMs })
+      }),
+      worker.onCompleted((e) => {
+        c.compactions++
+        if (e.summarizer === 'primary') c.compactionsLlm++
+        else c.compactionsExtractive++
+      }),
+      worker.onFailed(() => c.compactionsFailed++),
+    ]
+    return () => subscriptions.forEach((s) => s?.dispose())
+  }
+
+  /** Times one agent call and files its outcome. */
+  async track<T>(call: () => Promise<T>, ended: AbortSignal): Promise<T> {
+    const started = performance.now()
+    this.counters.calls++
+    try {
+      const value = await call()
+      this.counters.ok++
+      this.latenciesMs.push(performance.now() - started)
+      return value
+    } catch (error) {
+      if (ended.aborted) this.counters.aborted++
+      else {
+        this.counters.failed++
+        const reason = classifyError(error).reason
+        this.failures[reason] = (this.failures[reason] ?? 0) + 1
+      }
+      throw error
+    }
+  }
+
+  snapshot(guard: LlmGuard): StatsSnapshot {
+    return {
+      counters: { ...this.counters },
+      inFlight: guard.backpressure?.depth ?? 0,
+      queued: guard.backpressure?.queued ?? 0,
+      states: { ...this.states },
+      transitions: [...this.transitions],
+    }
+  }
+}
+
+/** Nearest-rank percentile of unsorted samples (0 when there are none). */
+export function percentile(samples: readonly number[], p: number): number {
+  if (samples.length === 0) return 0
+  const sorted = [...samples].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!
+}
