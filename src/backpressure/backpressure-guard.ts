@@ -12,6 +12,7 @@ import {
   optionalString,
   requireNumber,
   requireOptions,
+  optionalClock,
 } from '../core/validate.js'
 import type { BackpressureOptions, ShedEvent, SoftAction, SoftLimitEvent } from './backpressure-options.js'
 import { WaitQueue, type Waiting } from './wait-queue.js'
@@ -63,12 +64,7 @@ export class BackpressureGuard extends GuardBase {
     this.softAction = optionalOneOf(OWNER, 'softAction', o.softAction, SOFT_ACTIONS, 'warn')
     // Without a soft limit there is nothing to shed at: presets set the action once, whatever the limits.
     this.shedBackground = this.softAction === 'shed-background' && this.softLimit !== undefined
-    if (
-      o.clock !== undefined &&
-      (typeof o.clock?.now !== 'function' || typeof o.clock?.sleep !== 'function')
-    ) {
-      throw new TypeError(`${OWNER}: option "clock" must be a Clock (now and sleep), got ${String(o.clock)}`)
-    }
+    optionalClock(OWNER, o.clock)
     this.clock = o.clock ?? systemClock
     this.service = optionalString(OWNER, 'service', o.service)
   }

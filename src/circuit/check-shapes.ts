@@ -1,4 +1,3 @@
-import type { Clock } from '../core/clock.js'
 import type { CircuitBackend } from './circuit-backend.js'
 
 const BACKEND_MEMBERS = [
@@ -14,14 +13,7 @@ const BACKEND_MEMBERS = [
 ] as const
 
 /** Validates an optional Clock option (checked by shape, so any implementation works). */
-export function optionalClock(owner: string, value: unknown): Clock | undefined {
-  if (value === undefined) return undefined
-  const c = value as Partial<Clock> | null
-  if (typeof c !== 'object' || c === null || typeof c.now !== 'function' || typeof c.sleep !== 'function') {
-    throw new TypeError(`${owner}: option "clock" must be a Clock (now and sleep), got ${String(value)}`)
-  }
-  return value as Clock
-}
+export { optionalClock } from '../core/validate.js'
 
 /** Validates an optional CircuitBackend by shape, so a backend from another copy of breakwater works too. */
 export function optionalBackend(owner: string, value: unknown): CircuitBackend | undefined {

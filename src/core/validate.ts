@@ -1,3 +1,5 @@
+import type { Clock } from './clock.js'
+
 /**
  * Option validation. Every message names the owner, the option and the offending value, so a bad
  * configuration fails at construction with a sentence the user can act on.
@@ -140,6 +142,25 @@ export function requireOptions<T extends object>(owner: string, value: unknown, 
     throw new TypeError(`${owner}: options must be an object, got ${show(value)}`)
   }
   return value as T
+}
+
+/**
+ * Validates an optional `clock` option by shape, so any implementation works. `needsSleep: false`
+ * for users that only read the time.
+ */
+export function optionalClock(owner: string, value: unknown, needsSleep = true): Clock | undefined {
+  if (value === undefined) return undefined
+  const c = value as Partial<Clock> | null
+  const ok =
+    typeof c === 'object' &&
+    c !== null &&
+    typeof c.now === 'function' &&
+    (!needsSleep || typeof c.sleep === 'function')
+  if (!ok) {
+    const expected = needsSleep ? 'a Clock (now and sleep)' : 'a Clock (with now())'
+    fail('type', owner, 'clock', expected, value)
+  }
+  return value as Clock
 }
 
 /** Throws a RangeError naming the option, for cross-option rules (e.g. softLimit < hardLimit). */

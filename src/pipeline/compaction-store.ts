@@ -1,5 +1,5 @@
 import { systemClock, type Clock } from '../core/clock.js'
-import { optionalNumber, requireOptions } from '../core/validate.js'
+import { optionalClock, optionalNumber, requireOptions } from '../core/validate.js'
 
 /** What the store knows about one session. */
 export interface SessionRecord {
@@ -55,9 +55,7 @@ export class InMemoryCompactionStore implements CompactionStore {
   constructor(options?: InMemoryCompactionStoreOptions) {
     const owner = 'InMemoryCompactionStore'
     const o = requireOptions<InMemoryCompactionStoreOptions>(owner, options, true)
-    if (o.clock !== undefined && typeof o.clock?.now !== 'function') {
-      throw new TypeError(`${owner}: option "clock" must be a Clock, got ${String(o.clock)}`)
-    }
+    optionalClock(owner, o.clock, false)
     this.clock = o.clock ?? systemClock
     this.maxSessions = optionalNumber(owner, 'maxSessions', o.maxSessions, 10_000, { integer: true, min: 1 })
   }

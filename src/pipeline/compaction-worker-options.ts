@@ -1,5 +1,6 @@
 import type { Clock } from '../core/clock.js'
 import type { Guard } from '../core/guard.js'
+import { optionalClock } from '../core/validate.js'
 import type { AdmissionSignalSource } from './admission.js'
 import type { CompactionPolicy } from './compaction-policy.js'
 import type { CompactionQuota } from './compaction-quota.js'
@@ -65,9 +66,7 @@ export function validateWorkerOptions(
   ) {
     throw new TypeError(`${owner}: option "store" must be a CompactionStore, got ${String(o.store)}`)
   }
-  if (o.clock !== undefined && (typeof o.clock?.now !== 'function' || typeof o.clock?.sleep !== 'function')) {
-    throw new TypeError(`${owner}: option "clock" must be a Clock (now and sleep), got ${String(o.clock)}`)
-  }
+  optionalClock(owner, o.clock)
   const fallback =
     o.fallback === false
       ? undefined

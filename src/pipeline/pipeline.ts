@@ -3,7 +3,7 @@ import type { CallContext, CallOptions } from '../core/call-options.js'
 import type { Clock } from '../core/clock.js'
 import { EventEmitter } from '../core/events.js'
 import type { Guard } from '../core/guard.js'
-import { requireOptions } from '../core/validate.js'
+import { optionalClock, requireOptions } from '../core/validate.js'
 import { plainContext } from './plain-context.js'
 import { StageError } from './stage-error.js'
 
@@ -126,8 +126,6 @@ export class Pipeline<I, O> {
 /** Starts an empty pipeline whose input (and, until a stage is added, output) has type `I`. */
 export function pipeline<I>(options?: PipelineOptions): Pipeline<I, I> {
   const o = requireOptions<PipelineOptions>('pipeline', options, true)
-  if (o.clock !== undefined && typeof o.clock?.now !== 'function') {
-    throw new TypeError(`pipeline: option "clock" must be a Clock, got ${String(o.clock)}`)
-  }
+  optionalClock('pipeline', o.clock, false)
   return new Pipeline<I, I>([], { clock: o.clock })
 }

@@ -1,5 +1,5 @@
 import { systemClock, type Clock } from '../core/clock.js'
-import { optionalNumber, requireNumber, requireOptions } from '../core/validate.js'
+import { optionalClock, optionalNumber, requireNumber, requireOptions } from '../core/validate.js'
 
 const OWNER = 'retryBudget'
 const BUCKETS = 10
@@ -41,9 +41,7 @@ export class RetryBudget {
     this.ratio = requireNumber(OWNER, 'ratio', o.ratio, { min: 0 })
     this.minPerSecond = optionalNumber(OWNER, 'minPerSecond', o.minPerSecond, 10, { min: 0 })
     this.windowMs = optionalNumber(OWNER, 'windowMs', o.windowMs, 10_000, { above: 0 })
-    if (o.clock !== undefined && typeof (o.clock as Partial<Clock> | null)?.now !== 'function') {
-      throw new TypeError(`${OWNER}: option "clock" must be a Clock (with now()), got ${String(o.clock)}`)
-    }
+    optionalClock(OWNER, o.clock, false)
     this.clock = o.clock ?? systemClock
     this.bucketMs = this.windowMs / BUCKETS
     this.head = Math.floor(this.clock.now() / this.bucketMs)

@@ -11,6 +11,7 @@ import {
   optionalString,
   requireNumber,
   requireOptions,
+  optionalClock,
 } from '../core/validate.js'
 import { classifyError, type ErrorClass } from '../providers/classify.js'
 import {
@@ -67,12 +68,7 @@ export class RetryGuard extends GuardBase {
       throw new TypeError(`${OWNER}: option "budget" must come from retryBudget(), got ${String(o.budget)}`)
     }
     this.budget = o.budget
-    if (
-      o.clock !== undefined &&
-      (typeof o.clock?.now !== 'function' || typeof o.clock?.sleep !== 'function')
-    ) {
-      throw new TypeError(`${OWNER}: option "clock" must be a Clock (now and sleep), got ${String(o.clock)}`)
-    }
+    optionalClock(OWNER, o.clock)
     this.clock = o.clock ?? systemClock
     this.random = optionalFunction<() => number>(OWNER, 'random', o.random) ?? Math.random
     this.service = optionalString(OWNER, 'service', o.service)

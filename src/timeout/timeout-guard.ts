@@ -3,7 +3,7 @@ import { setTimer, systemClock, type Clock } from '../core/clock.js'
 import type { ExecutionContext } from '../core/context.js'
 import { isTimeoutError, TimeoutError } from '../core/errors/timeout-error.js'
 import { GuardBase, type Next, RUN } from '../core/guard.js'
-import { MAX_TIMER_MS, optionalNumber, requireOptions } from '../core/validate.js'
+import { MAX_TIMER_MS, optionalNumber, requireOptions, optionalClock } from '../core/validate.js'
 import type { TimeoutOptions } from './timeout-options.js'
 
 const OWNER = 'timeoutGuard'
@@ -25,12 +25,7 @@ export class TimeoutGuard extends GuardBase {
     this.attemptMs = optionalNumber(OWNER, 'attemptMs', o.attemptMs, undefined, DURATION)
     this.totalMs = optionalNumber(OWNER, 'totalMs', o.totalMs, undefined, DURATION)
     this.idleMs = optionalNumber(OWNER, 'idleMs', o.idleMs, undefined, DURATION)
-    if (
-      o.clock !== undefined &&
-      (typeof o.clock?.now !== 'function' || typeof o.clock?.sleep !== 'function')
-    ) {
-      throw new TypeError(`${OWNER}: option "clock" must be a Clock (now and sleep), got ${String(o.clock)}`)
-    }
+    optionalClock(OWNER, o.clock)
     this.clock = o.clock ?? systemClock
     this.ownController = this.attemptMs !== undefined || this.idleMs !== undefined
   }

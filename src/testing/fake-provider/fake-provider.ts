@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import { systemClock, type Clock } from '../../core/clock.js'
-import { optionalFunction, optionalNumber, requireOptions } from '../../core/validate.js'
+import { optionalClock, optionalFunction, optionalNumber, requireOptions } from '../../core/validate.js'
 import { anthropicMessages } from './anthropic-api.js'
 import type { Dialect } from './dialect.js'
 import { FaultPlan, type FaultWindow, type QueuedFault } from './fault-plan.js'
@@ -67,9 +67,7 @@ export interface FakeProvider {
  */
 export async function startFakeProvider(options?: FakeProviderOptions): Promise<FakeProvider> {
   const o = requireOptions<FakeProviderOptions>(OWNER, options, true)
-  if (o.clock !== undefined && (typeof o.clock?.now !== 'function' || typeof o.clock?.sleep !== 'function')) {
-    throw new TypeError(`${OWNER}: option "clock" must be a Clock (now and sleep), got ${String(o.clock)}`)
-  }
+  optionalClock(OWNER, o.clock)
   const fake = new Fake(
     o.clock ?? systemClock,
     optionalFunction(OWNER, 'reply', o.reply) ?? defaultReply,
