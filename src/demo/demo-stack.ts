@@ -40,6 +40,8 @@ export interface DemoStack {
   dispose(): Promise<void>
 }
 
+const COMPACTION_GRACE_MS = 2_000
+
 const SHARED_QUESTIONS = [
   'Is the main branch green right now?',
   'Are there open incidents on the status page?',
@@ -118,6 +120,13 @@ export function demoStack(o: StackOptions): DemoStack {
         stop()
         signal.removeEventListener('abort', stop)
       }
+      // Compactions still running finish (for a while) rather than being cut off by dispose().
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([
+        Promise.all(agents.map((_, i) => worker.session(`agent-${o.firstSession + i}`).idle())),
+        new Promise((resolve) => (timer = setTimeout(resolve, COMPACTION_GRACE_MS))),
+      ])
+      clearTimeout(timer)
     },
     async dispose() {
       await worker.dispose()

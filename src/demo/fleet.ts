@@ -37,7 +37,7 @@ export async function runFleet(o: RunFleetOptions): Promise<DemoSummary> {
     await redis.connect()
   } catch (error) {
     redis.disconnect()
-    throw new Error(`cannot connect to Redis at ${o.redis}: ${(error as Error).message}`)
+    throw new Error(`cannot connect to Redis at ${o.redis}: ${(error as Error).message}`, { cause: error })
   }
   const fake = await startFakeProvider({ reply: demoReply }).catch((error: unknown) => {
     redis.disconnect()

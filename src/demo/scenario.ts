@@ -5,8 +5,6 @@ export const OPENAI_MODEL = 'gpt-4o-mini'
 export const ANTHROPIC_MODEL = 'claude-3-5-haiku-latest'
 export const SERVICES = [`openai:${OPENAI_MODEL}`, `anthropic:${ANTHROPIC_MODEL}`] as const
 
-const BLIP_MS = 40
-
 /** One act of the story, as fractions of the run so a short run tells the same story. */
 export interface Phase {
   readonly name: string
@@ -56,7 +54,7 @@ export function scenario(durationS: number): Scenario {
     recoveryMs: Math.max(150, Math.round(durationMs * 0.05)),
     retryBaseMs: Math.max(20, Math.round(durationMs * 0.005)),
     retryAfterMs: Math.max(50, Math.round(durationMs * 0.015)),
-    blipEveryMs: Math.max(300, Math.round(durationMs * 0.04)),
+    blipEveryMs: Math.round(durationMs / 16),
     broadcastEveryMs: Math.max(400, Math.round(durationMs * 0.075)),
     compactionCooldownMs: Math.max(200, Math.round(durationMs * 0.05)),
     latencyMs: { openai: 60, anthropic: 90 },
@@ -97,14 +95,13 @@ export function scheduleFaults(fake: FakeProvider, s: Scenario, startMs: number)
     from: at(middle),
     until: at(outage.until),
   })
-  // Between the acts, a provider is never perfect: short 502 blips that a retry rides out.
-  for (let t = s.blipEveryMs; t < s.durationMs; t += s.blipEveryMs) {
+  // Between the acts, a provider is never perfect: short 502 blips that a retry rides out. They
+  // cover about 3 % of the time at any length, too little to open a breaker.
+  const blipMs = Math.min(40, Math.round(s.durationMs / 500))
+  for (let t = 1.5 * s.blipEveryMs; t < s.durationMs; t += s.blipEveryMs) {
     if (s.phaseAt(t) === 'warm-up' || s.phaseAt(t) === 'steady' || s.phaseAt(t) === 'recovery') {
-      fake.schedule({
-        fault: { kind: 'server_error', status: 502 },
-        from: startMs + t,
-        until: startMs + t + BLIP_MS,
-      })
+      const from = startMs + Math.round(t)
+      fake.schedule({ fault: { kind: 'server_error', status: 502 }, from, until: from + blipMs })
     }
   }
   // Answers take a little while, as real ones do: that is what lets calls overlap.
