@@ -33,11 +33,16 @@ export async function runFleet(o: RunFleetOptions): Promise<DemoSummary> {
     enableOfflineQueue: false,
     retryStrategy: () => null,
   })
+  // connect() rejects with "Connection is closed"; the reason (ECONNREFUSED…) comes as an event.
+  let connectError: Error | undefined
+  redis.on('error', (error: Error) => (connectError ??= error))
   try {
     await redis.connect()
   } catch (error) {
-    redis.disconnect()
-    throw new Error(`cannot connect to Redis at ${o.redis}: ${(error as Error).message}`, { cause: error })
+    // An ended client has no socket left; disconnect() would start a 2 s timer waiting for one.
+    if (redis.status !== 'end') redis.disconnect()
+    const reason = (connectError ?? (error as Error)).message
+    throw new Error(`cannot connect to Redis at ${o.redis}: ${reason}`, { cause: connectError ?? error })
   }
   const fake = await startFakeProvider({ reply: demoReply }).catch((error: unknown) => {
     redis.disconnect()
@@ -121,7 +126,7 @@ export async function runFleet(o: RunFleetOptions): Promise<DemoSummary> {
     await Promise.all(workers.map((w) => w.stop()))
     if (o.prefix === undefined)
       await redis.del(...SERVICES.map((service) => breakerKey(prefix, service))).catch(() => 0)
-    redis.disconnect()
+    await redis.quit().catch(() => redis.disconnect())
     await fake.close()
   }
 }

@@ -23,6 +23,9 @@ try {
   await runFleetWorker(config, { send, start, stop: stop.signal })
 } catch (error) {
   process.exitCode = 1
+  console.error(
+    `breakwater demo worker: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+  )
   await send({ type: 'error', message: error instanceof Error ? error.message : String(error) })
 } finally {
   if (process.connected) process.disconnect()

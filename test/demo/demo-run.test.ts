@@ -1,0 +1,68 @@
+/**
+ * The main job end to end (DESIGN §6): the scenario runs in this process for a few real seconds —
+ * real HTTP, the real SDK clients, a real /metrics endpoint — and its summary must show every act.
+ */
+import { describe, expect, it } from 'vitest'
+import { missingEvidence } from '../../src/demo/cli.js'
+import { runDemo } from '../../src/demo/run-demo.js'
+import { SERVICES } from '../../src/demo/scenario.js'
+import { openedAndClosed } from '../../src/demo/summary.js'
+
+describe('npm run demo (one process)', () => {
+  it('§6 shows retries, a breaker that opens and closes, shed load, dedupe joins and compactions, serves /metrics while it runs, and closes everything', async () => {
+    const lines: string[] = []
+    let metricsUrl = ''
+    let providerUrl = ''
+    let scrape: Promise<{ status: number; body: string }> | undefined
+    const summary = await runDemo({
+      durationS: 4,
+      sessions: 16,
+      seed: 7,
+      metricsPort: 0,
+      out: (line) => lines.push(line),
+      onStart: (info) => {
+        metricsUrl = info.metricsUrls[0]!
+        providerUrl = info.providerUrl
+      },
+      onRow: (row) => {
+        // Scraped mid-run, after the 429 burst: the counters have moved by then.
+        if (row.t === 2)
+          scrape = fetch(metricsUrl).then(async (r) => ({ status: r.status, body: await r.text() }))
+      },
+    })
+
+    const c = summary.counters
+    expect(c.retries).toBeGreaterThan(0)
+    expect(openedAndClosed(summary, SERVICES[0])).toBe(true)
+    expect(c.shed).toBeGreaterThan(0)
+    expect(c.shedBackground).toBe(c.shed) // foreground work queues; only background work is shed
+    expect(c.joins).toBeGreaterThan(0)
+    expect(c.compactions).toBeGreaterThan(0)
+    expect(missingEvidence(summary)).toEqual([])
+    // The breaker and dedupe keep calls away from the provider; each retry adds one request.
+    expect(summary.providerRequests).toBeLessThan(c.calls)
+    expect(summary.providerServerErrors).toBeGreaterThan(0)
+    expect(summary.latency.count).toBe(c.ok)
+    expect(summary.latency.p95Ms).toBeGreaterThanOrEqual(summary.latency.p50Ms)
+
+    const metrics = await scrape!
+    expect(metrics.status).toBe(200)
+    expect(metrics.body).toMatch(
+      /^breakwater_calls_total\{service="openai:gpt-4o-mini",outcome="success"\} [1-9]/m,
+    )
+    expect(metrics.body).toMatch(
+      /^breakwater_dedupe_requests_total\{service="openai:gpt-4o-mini",result="joined"\} [1-9]/m,
+    )
+
+    const header = lines.findIndex((l) => /^\s+t phase\s+calls/.test(l))
+    const rows = lines.slice(header + 1).filter((l) => /^\s+\d+s /.test(l))
+    expect(rows.length).toBeGreaterThanOrEqual(4)
+    expect(rows.some((l) => l.includes('OPEN'))).toBe(true)
+    expect(lines).toContain(`  metrics   ${metricsUrl}`)
+    expect(lines.some((l) => l.startsWith('Summary: '))).toBe(true)
+
+    // Everything it started is closed: the metrics endpoint and the fake provider are gone.
+    await expect(fetch(metricsUrl)).rejects.toThrow()
+    await expect(fetch(`${providerUrl}/v1/models`)).rejects.toThrow()
+  }, 30_000)
+})
