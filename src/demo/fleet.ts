@@ -42,7 +42,7 @@ export async function runFleet(o: RunFleetOptions): Promise<DemoSummary> {
     // An ended client has no socket left; disconnect() would start a 2 s timer waiting for one.
     if (redis.status !== 'end') redis.disconnect()
     const reason = (connectError ?? (error as Error)).message
-    throw new Error(`cannot connect to Redis at ${o.redis}: ${reason}`, { cause: connectError ?? error })
+    throw new Error(`cannot connect to Redis at ${o.redis}: ${reason}`, { cause: error })
   }
   const fake = await startFakeProvider({ reply: demoReply }).catch((error: unknown) => {
     redis.disconnect()
