@@ -74,6 +74,27 @@ export class ExecutionContext implements CallContext {
     this.priority = priority ?? 'foreground'
   }
 
+  /**
+   * A fresh context running `from`'s function with `from`'s call options (signal, service, key,
+   * cost, priority) and deadline, without validating them again: they were validated when `from`
+   * was built. Per-attempt state (attempt, held, timers, cleanups) starts anew. For a layer that
+   * runs the call on a context of its own (dedupe's shared upstream call); it then sets the fields
+   * it changes.
+   */
+  static derive(from: ExecutionContext): ExecutionContext {
+    // The constructor's no-options path validates nothing; going through it keeps every context
+    // the same shape, so the layers' property reads stay monomorphic.
+    const ctx = new ExecutionContext(from.fn, undefined)
+    ctx.signal = from.signal
+    ctx.service = from.service
+    ;(ctx as { serviceFromCall: boolean }).serviceFromCall = from.serviceFromCall
+    ctx.key = from.key
+    ctx.cost = from.cost
+    ctx.priority = from.priority
+    ctx.deadline = from.deadline
+    return ctx
+  }
+
   hold(settled: Promise<unknown>): void {
     if (!this.holdable) throw new TypeError('ctx.hold() must be called while fn runs, before it returns')
     if (typeof (settled as Promise<unknown> | undefined)?.then !== 'function') {

@@ -9,6 +9,7 @@ import {
   optionalString,
   requireNumber,
   requireOptions,
+  optionalClock,
 } from '../core/validate.js'
 import { deepFreeze } from './deep-freeze.js'
 import type { DedupeCheck, DedupeEvent, DedupeOptions } from './dedupe-options.js'
@@ -51,12 +52,7 @@ export class DedupeGuard extends GuardBase {
     this.maxBytes = optionalNumber(OWNER, 'maxBytes', o.maxBytes, undefined, { integer: true, min: 1 })
     const sizeOf = optionalFunction<(value: unknown, key: string) => number>(OWNER, 'sizeOf', o.sizeOf)
     this.keyOf = optionalFunction(OWNER, 'key', o.key)
-    if (
-      o.clock !== undefined &&
-      (typeof o.clock?.now !== 'function' || typeof o.clock?.sleep !== 'function')
-    ) {
-      throw new TypeError(`${OWNER}: option "clock" must be a Clock (now and sleep), got ${String(o.clock)}`)
-    }
+    optionalClock(OWNER, o.clock)
     this.service = optionalString(OWNER, 'service', o.service)
     this.cache = new ResultCache({
       ttlMs: this.ttlMs,
@@ -89,7 +85,8 @@ export class DedupeGuard extends GuardBase {
       this.emit('cached', ctx)
       return Promise.resolve(kept.value)
     }
-    this.emit(this.calls.has(key) ? 'joined' : 'new', ctx)
+    // Whether a call is running is only worth a lookup when someone listens.
+    if (this.dedupeEmitter.size > 0) this.emit(this.calls.has(key) ? 'joined' : 'new', ctx)
     return this.calls.join(key, ctx, next)
   }
 

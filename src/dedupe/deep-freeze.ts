@@ -6,7 +6,8 @@
  * An object that is already frozen is taken as is; that is also what stops cycles.
  */
 export function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && isPlain(value) && !Object.isFrozen(value)) {
+  // Frozen first: a value shared before (a kept result, a constant) stops at one cheap check.
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value) && isPlain(value)) {
     // Freeze first, then descend: a cycle back to this object then stops at the frozen check.
     Object.freeze(value)
     // Data properties only: reading an accessor would run a getter, which may throw or have effects.

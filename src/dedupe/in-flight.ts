@@ -1,44 +1,38 @@
-import { abortReason, noop, onAbort } from '../core/abort.js'
-import type { Priority } from '../core/call-options.js'
+import { abortReason, NEVER_ABORTED, noop, onAbort } from '../core/abort.js'
 import { ExecutionContext } from '../core/context.js'
-import { isBackpressureShedError } from '../core/errors/backpressure-shed-error.js'
-import { isBrokenCircuitError } from '../core/errors/broken-circuit-error.js'
 import type { Next } from '../core/guard.js'
 import { deepFreeze } from './deep-freeze.js'
+import {
+  attempt,
+  type Flight,
+  highestPriority,
+  isLocalRejection,
+  NO_WAITERS,
+  removeWaiter,
+  type Waiter,
+} from './flight.js'
 
-/** One caller waiting for a shared call. */
-interface Waiter {
-  readonly ctx: ExecutionContext
-  readonly next: Next
-  readonly resolve: (value: unknown) => void
-  readonly reject: (error: unknown) => void
-  unlisten: () => void
-}
-
-/** The upstream call shared by every waiter with one key. */
-interface Flight {
-  readonly key: string
-  /** Insertion-ordered: the first waiter still here is the next leader. */
-  readonly waiters: Set<Waiter>
-  /** The waiter whose function (and chain) the current run uses. */
-  leader: Waiter | undefined
-  /** Context of the current run: its own signal, so no single caller's context is torn down under it. */
-  run: ExecutionContext | undefined
-  controller: AbortController | undefined
-}
+/**
+ * V8 shrinks a Map's table, allocating a new one, whenever a delete leaves it less than half
+ * full, so a map that empties after every call (calls one at a time, the common case) paid a
+ * table allocation per call: a large part of a keyed call's cost. One entry that never leaves
+ * keeps the small table in place. A symbol never equals a key, which is always a string.
+ */
+const RESIDENT = Symbol('resident')
 
 /**
  * Calls in flight, by key, each with a count of the callers waiting for it (the size of its waiter
  * set). Kept apart from the result cache, so evicting a result can never abort a running call.
  */
 export class InFlightCalls {
-  private readonly flights = new Map<string, Flight>()
+  /** Flights by key, plus one resident entry under a symbol (see `RESIDENT`). */
+  private readonly flights = new Map<string | symbol, Flight>([[RESIDENT, undefined as unknown as Flight]])
 
   /** @param keep receives each shared (frozen) result, to cache it. */
   constructor(private readonly keep: (key: string, value: unknown) => void) {}
 
   get size(): number {
-    return this.flights.size
+    return this.flights.size - 1
   }
 
   has(key: string): boolean {
@@ -47,75 +41,102 @@ export class InFlightCalls {
 
   /** Waits for the call running for `key`, or starts it with this caller as leader. */
   join(key: string, ctx: ExecutionContext, next: Next): Promise<unknown> {
-    if (ctx.signal.aborted) return Promise.reject(abortReason(ctx.signal))
+    if (ctx.signal !== NEVER_ABORTED && ctx.signal.aborted) return Promise.reject(abortReason(ctx.signal))
     let flight = this.flights.get(key)
-    const starting = flight === undefined
-    if (flight === undefined) {
-      flight = { key, waiters: new Set(), leader: undefined, run: undefined, controller: undefined }
-      this.flights.set(key, flight)
-    } else if (ctx.priority === 'foreground' && flight.run !== undefined) {
+    if (flight !== undefined) {
       // Later admissions of the running call (a retry's next attempt) go in as foreground. A call
       // already waiting in a backpressure queue keeps its place.
-      flight.run.priority = 'foreground'
+      if (ctx.priority === 'foreground' && flight.run !== undefined) flight.run.priority = 'foreground'
+      return this.wait(flight, ctx, next)
     }
-    const joined = flight
-    const promise = new Promise<unknown>((resolve, reject) => {
-      const waiter: Waiter = { ctx, next, resolve, reject, unlisten: noop }
-      joined.waiters.add(waiter)
-      waiter.unlisten = onAbort(ctx.signal, () => this.leave(joined, waiter))
-    })
-    if (starting) this.start(joined)
+    flight = { key, waiters: NO_WAITERS, leader: undefined, run: undefined, controller: undefined }
+    this.flights.set(key, flight)
+    if (ctx.signal === NEVER_ABORTED) return this.lead(flight, ctx, next)
+    const promise = this.wait(flight, ctx, next)
+    this.start(flight)
     return promise
+  }
+
+  /**
+   * The common case, on a fast path: a leader whose caller gave no signal can never leave, so its
+   * run needs no controller and no context of its own (it runs on the leader's, whose signal never
+   * aborts), and the leader gets the run's own promise, as if there were no dedupe. The reaction
+   * that settles the joiners is registered first, so it has run (the value is frozen, the flight
+   * is over) before the leader sees the result. Joiners wait as usual; after a local rejection
+   * they elect a leader among themselves.
+   */
+  private lead(flight: Flight, ctx: ExecutionContext, next: Next): Promise<unknown> {
+    ctx.key = flight.key
+    flight.run = ctx
+    const result = attempt(next, ctx)
+    result.then(
+      (value) => this.succeeded(flight, ctx, undefined, value),
+      (error: unknown) => this.failed(flight, ctx, error),
+    )
+    return result
+  }
+
+  private wait(flight: Flight, ctx: ExecutionContext, next: Next): Promise<unknown> {
+    return new Promise<unknown>((resolve, reject) => {
+      const waiter: Waiter = { ctx, next, resolve, reject, unlisten: noop }
+      if (flight.waiters === NO_WAITERS) flight.waiters = [waiter]
+      else flight.waiters.push(waiter)
+      if (ctx.signal !== NEVER_ABORTED)
+        waiter.unlisten = onAbort(ctx.signal, () => this.leave(flight, waiter))
+    })
   }
 
   /** A waiter's caller aborted: only that waiter rejects; the last one out stops the call. */
   private leave(flight: Flight, waiter: Waiter): void {
-    if (!flight.waiters.delete(waiter)) return
+    if (!removeWaiter(flight.waiters, waiter)) return
     const reason = abortReason(waiter.ctx.signal)
     waiter.reject(reason)
-    if (flight.waiters.size > 0) return
+    if (flight.waiters.length > 0 || flight.leader === undefined) return
     // Nobody wants the result any more. A new call with this key starts afresh instead of
     // joining a call that is being torn down.
-    if (this.flights.get(flight.key) === flight) this.flights.delete(flight.key)
+    this.end(flight)
+    flight.run = undefined
     flight.controller?.abort(reason)
   }
 
   /** Runs the call once for all waiters, led by the first waiter still here. */
   private start(flight: Flight): void {
-    const leader = flight.waiters.values().next().value as Waiter
+    const leader = flight.waiters[0]!
     const lead = leader.ctx
-    const controller = new AbortController()
-    const run = new ExecutionContext(lead.fn, {
-      signal: controller.signal,
-      service: lead.serviceFromCall ? lead.service : undefined,
-      key: flight.key,
-      cost: lead.cost,
-      priority: highestPriority(flight.waiters),
-    })
-    run.deadline = lead.deadline
+    // U4 aborts the upstream call only when its last waiter leaves. A leader whose caller gave no
+    // signal can never leave, so nothing can abort this run: it needs no controller (a controller
+    // and its signal are the largest cost of a keyed call). Waiters joining later cannot change
+    // that, since the leader stays to the end of the run.
+    const controller = lead.signal === NEVER_ABORTED ? undefined : new AbortController()
+    const run = ExecutionContext.derive(lead)
+    run.signal = controller === undefined ? NEVER_ABORTED : controller.signal
+    run.key = flight.key
+    run.priority = highestPriority(flight.waiters)
     flight.leader = leader
     flight.run = run
     flight.controller = controller
-    let result: Promise<unknown>
-    try {
-      result = leader.next(run)
-    } catch (error) {
-      result = Promise.reject(error)
-    }
-    result.then(
-      (value) => this.succeeded(flight, run, controller, value),
-      (error: unknown) => this.failed(flight, run, controller, error),
+    // The run's context is this flight's own: its deferred cleanups (an inner total timeout) end
+    // here. A leader's own context is finished by whoever made it, as without dedupe.
+    attempt(leader.next, run).then(
+      (value) => {
+        if (run.hasCleanups) run.finish(false)
+        this.succeeded(flight, run, controller, value)
+      },
+      (error: unknown) => {
+        if (run.hasCleanups) run.finish(true)
+        this.failed(flight, run, error)
+      },
     )
   }
 
+  /** Settles the waiters with the run's result. */
   private succeeded(
     flight: Flight,
     run: ExecutionContext,
-    controller: AbortController,
+    controller: AbortController | undefined,
     value: unknown,
   ): void {
-    if (run.hasCleanups) run.finish(false)
-    if (controller.signal.aborted) return // everyone left; the flight is already gone
+    if (flight.run !== run) return // everyone left; the flight is already gone
     const held = run.takeHeld()
     if (held !== undefined) {
       this.handOver(flight, run, held, controller, value)
@@ -134,18 +155,16 @@ export class InFlightCalls {
       waiter.unlisten()
       waiter.resolve(shared)
     }
-    flight.waiters.clear()
   }
 
-  private failed(flight: Flight, run: ExecutionContext, controller: AbortController, error: unknown): void {
-    if (run.hasCleanups) run.finish(true)
-    if (controller.signal.aborted) return
+  private failed(flight: Flight, run: ExecutionContext, error: unknown): void {
+    if (flight.run !== run) return
     if (isLocalRejection(error)) {
       // A shed or a broken circuit judged the leader's admission, not the request: the leader
       // gets it, and the others elect a new leader (at their own highest priority) and try again.
       // Every round removes its leader, so this ends.
       this.settleLeader(flight, (leader) => leader.reject(error))
-      if (flight.waiters.size > 0) {
+      if (flight.waiters.length > 0) {
         this.start(flight)
         return
       }
@@ -154,7 +173,6 @@ export class InFlightCalls {
         waiter.unlisten()
         waiter.reject(error)
       }
-      flight.waiters.clear()
     }
     this.end(flight)
   }
@@ -167,33 +185,39 @@ export class InFlightCalls {
     flight: Flight,
     run: ExecutionContext,
     held: Promise<unknown>,
-    controller: AbortController,
+    controller: AbortController | undefined,
     value: unknown,
   ): void {
-    const handed = this.settleLeader(flight, (leader) => {
-      // The leader's caller aborting while it reads the stream must still stop it.
-      const signal = leader.ctx.signal
-      const off = onAbort(signal, () => controller.abort(abortReason(signal)))
-      held.then(off, off)
-      // Chunk activity reported on the shared context must reach idle timers outside this guard.
-      const inner = run.toucher
-      const outer = leader.ctx
-      run.toucher = () => {
-        inner?.()
-        outer.toucher?.()
-      }
-      leader.ctx.held = held
-      leader.resolve(value)
-    })
-    if (!handed) controller.abort(new DOMException('held result had no leader to take it', 'AbortError'))
-    if (flight.waiters.size > 0) this.start(flight)
+    // A leader that is no waiter ran on its own context: the hold is already where it belongs,
+    // and the value reaches it as the run's result.
+    const handed =
+      flight.leader === undefined ||
+      this.settleLeader(flight, (leader) => {
+        // The leader's caller aborting while it reads the stream must still stop it. (A leader that
+        // cannot abort ran without a controller.)
+        const signal = leader.ctx.signal
+        const off = onAbort(signal, () => controller?.abort(abortReason(signal)))
+        held.then(off, off)
+        // Chunk activity reported on the shared context must reach idle timers outside this guard.
+        const inner = run.toucher
+        const outer = leader.ctx
+        run.toucher = () => {
+          inner?.()
+          outer.toucher?.()
+        }
+        leader.ctx.held = held
+        leader.resolve(value)
+      })
+    // Only a leader that could leave can be gone, and such a leader's run has a controller.
+    if (!handed) controller?.abort(new DOMException('held result had no leader to take it', 'AbortError'))
+    if (flight.waiters.length > 0) this.start(flight)
     else this.end(flight)
   }
 
   /** Settles the leader if it is still waiting; false when it already left. */
   private settleLeader(flight: Flight, settle: (leader: Waiter) => void): boolean {
     const leader = flight.leader
-    if (leader === undefined || !flight.waiters.delete(leader)) return false
+    if (leader === undefined || !removeWaiter(flight.waiters, leader)) return false
     leader.unlisten()
     settle(leader)
     return true
@@ -202,14 +226,4 @@ export class InFlightCalls {
   private end(flight: Flight): void {
     if (this.flights.get(flight.key) === flight) this.flights.delete(flight.key)
   }
-}
-
-/** Rejections about this caller's admission rather than about the request itself. */
-function isLocalRejection(error: unknown): boolean {
-  return isBackpressureShedError(error) || isBrokenCircuitError(error)
-}
-
-function highestPriority(waiters: Set<Waiter>): Priority {
-  for (const waiter of waiters) if (waiter.ctx.priority === 'foreground') return 'foreground'
-  return 'background'
 }

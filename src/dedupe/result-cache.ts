@@ -48,7 +48,8 @@ export class ResultCache {
 
   /** The kept result, `CLAIM`, or undefined when the key is unknown or expired. */
   get(key: string): Kept | undefined {
-    return this.lru.get(key)
+    // Nothing kept (always so with ttlMs 0 and no claims): skip the lookup and its bookkeeping.
+    return this.lru.size === 0 ? undefined : this.lru.get(key)
   }
 
   /**
