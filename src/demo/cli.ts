@@ -13,9 +13,14 @@ const consoleIo: CliIo = { out: (l) => console.log(l), err: (l) => console.error
 
 /**
  * `npm run demo -- <flags>`: runs the scenario and resolves with the exit code — 0 when the run
- * showed what it is meant to show, 1 when it failed or did not, 2 for a bad command line.
+ * showed what it is meant to show, 1 when it failed or did not, 2 for a bad command line, 130 when
+ * `interrupt` ended it early (the summary of what ran is printed all the same).
  */
-export async function runCli(argv: readonly string[], io: CliIo = consoleIo): Promise<number> {
+export async function runCli(
+  argv: readonly string[],
+  io: CliIo = consoleIo,
+  interrupt?: AbortSignal,
+): Promise<number> {
   let args
   try {
     args = parseDemoArgs(argv)
@@ -30,10 +35,10 @@ export async function runCli(argv: readonly string[], io: CliIo = consoleIo): Pr
     return 0
   }
   try {
+    const options = { ...args, out: io.out, ...(interrupt && { signal: interrupt }) }
     const summary =
-      args.redis === undefined
-        ? await runDemo({ ...args, out: io.out })
-        : await runFleet({ ...args, redis: args.redis, out: io.out })
+      args.redis === undefined ? await runDemo(options) : await runFleet({ ...options, redis: args.redis })
+    if (interrupt?.aborted) return 130
     const missing = missingEvidence(summary)
     if (missing.length > 0) {
       io.err(`breakwater demo: the run did not show ${missing.join(', ')} (a very slow machine?)`)

@@ -96,10 +96,15 @@ export async function runFleet(o: RunFleetOptions): Promise<DemoSummary> {
       upstream: () => fake.count(),
       ...(o.onRow && { onRow: o.onRow }),
     })
+    // Ctrl-C: the workers end their scenario early and still report what they did.
+    const interrupted = (): void => workers.forEach((w) => w.send({ type: 'stop' }))
+    o.signal?.addEventListener('abort', interrupted, { once: true })
+    if (o.signal?.aborted) interrupted()
     let results
     try {
       results = await Promise.all(workers.map((w) => w.done))
     } finally {
+      o.signal?.removeEventListener('abort', interrupted)
       table.stop()
     }
     const stored = await Promise.all(SERVICES.map((service) => redis.hget(breakerKey(prefix, service), 'st')))

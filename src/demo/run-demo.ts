@@ -16,6 +16,8 @@ export interface RunDemoOptions extends Pick<DemoArgs, 'durationS' | 'sessions' 
   onStart?: (info: { metricsUrls: string[]; providerUrl: string }) => void
   /** Called with every row of the live table. */
   onRow?: (row: TableRow) => void
+  /** Ends the scenario early (Ctrl-C); the summary of what ran is still printed and returned. */
+  signal?: AbortSignal
 }
 
 /**
@@ -63,9 +65,13 @@ export async function runDemo(o: RunDemoOptions): Promise<DemoSummary> {
       ...(o.onRow && { onRow: o.onRow }),
     })
     endTimer = setTimeout(() => end.abort(new Error('the demo ended')), s.durationMs)
+    const interrupted = (): void => end.abort(new Error('the demo was interrupted'))
+    o.signal?.addEventListener('abort', interrupted, { once: true })
+    if (o.signal?.aborted) interrupted()
     try {
       await stack.run(end.signal)
     } finally {
+      o.signal?.removeEventListener('abort', interrupted)
       table.stop()
     }
     const elapsedMs = Date.now() - startMs

@@ -16,6 +16,8 @@ process.on('message', (message: ToWorker) => {
   else stop.abort()
 })
 process.once('disconnect', () => stop.abort()) // the parent is gone: stop, do not linger
+// Ctrl-C reaches the whole process group: the parent decides, and tells the workers to stop.
+process.on('SIGINT', () => {})
 
 try {
   const config = JSON.parse(process.env[WORKER_CONFIG_ENV] ?? 'null') as WorkerConfig | null

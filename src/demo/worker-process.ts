@@ -56,8 +56,9 @@ export class WorkerProcess {
         if (m.type === 'ready') resolve(m.metricsUrl)
       })
       this.child.once('exit', (code) => reject(this.exitError(name, code, 'before it was ready')))
-      this.child.once('error', reject)
     })
+    // Spawning or messaging failed (the exit that follows rejects the promises): keep the reason.
+    this.child.on('error', (error) => (this.lastError ??= error.message))
     this.done = new Promise((resolve, reject) => {
       this.child.on('message', (m: FromWorker) => {
         if (m.type === 'snapshot') this.latest = m.snapshot

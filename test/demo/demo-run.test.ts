@@ -3,7 +3,7 @@
  * real HTTP, the real SDK clients, a real /metrics endpoint — and its summary must show every act.
  */
 import { describe, expect, it } from 'vitest'
-import { missingEvidence } from '../../src/demo/cli.js'
+import { missingEvidence, runCli } from '../../src/demo/cli.js'
 import { runDemo } from '../../src/demo/run-demo.js'
 import { SERVICES } from '../../src/demo/scenario.js'
 import { openedAndClosed } from '../../src/demo/summary.js'
@@ -65,4 +65,24 @@ describe('npm run demo (one process)', () => {
     await expect(fetch(metricsUrl)).rejects.toThrow()
     await expect(fetch(`${providerUrl}/v1/models`)).rejects.toThrow()
   }, 30_000)
+
+  it('§6 Ctrl-C ends the scenario early: the summary of what ran is printed, everything is closed, exit code 130', async () => {
+    const out: string[] = []
+    const interrupt = new AbortController()
+    const code = await runCli(
+      ['--duration', '60', '--sessions', '4'],
+      {
+        out: (line) => {
+          out.push(line)
+          if (/^\s+1s /.test(line)) interrupt.abort() // after the first row of the table
+        },
+        err: (line) => out.push(line),
+      },
+      interrupt.signal,
+    )
+    expect(code).toBe(130)
+    const summary = out.find((l) => l.startsWith('Summary: '))
+    expect(summary).toMatch(/^Summary: \d+\.\ds, 4 agent sessions, one process$/)
+    expect(Number(/(\d+\.\d)s/.exec(summary!)![1])).toBeLessThan(5) // not the 60 s asked for
+  }, 20_000)
 })
