@@ -7,10 +7,9 @@ import type {
   CircuitSnapshot,
   OutcomeReport,
 } from '../../circuit-backend.js'
+import { plainReport } from './plain-report.js'
 import type { BackendFailureMode } from './redis-backend-options.js'
 
-const SUCCESS: OutcomeReport = Object.freeze({ outcome: 'success' })
-const FAILURE: OutcomeReport = Object.freeze({ outcome: 'failure' })
 const CLOSED: CircuitSnapshot = Object.freeze({ state: 'closed', failures: 0, retryAfterMs: 0 })
 
 type Remote = (service: string, config: CircuitConfig) => Promise<Admission>
@@ -93,8 +92,10 @@ export class FallbackRouter {
   recordLocal(service: string, config: CircuitConfig, report: OutcomeReport): string | undefined {
     const [localToken, redisToken] = this.split(report.token)
     if (this.mode === 'local') {
-      const plain = report.outcome === 'success' ? SUCCESS : FAILURE
-      const r = localToken === undefined ? plain : { outcome: report.outcome, token: localToken }
+      const r =
+        localToken === undefined
+          ? plainReport(report.outcome)
+          : { outcome: report.outcome, token: localToken }
       observe(this.local.record(service, config, r))
     }
     return redisToken

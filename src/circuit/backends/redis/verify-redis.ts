@@ -1,19 +1,39 @@
+import type { CircuitConfig } from '../../circuit-backend.js'
+import type { BackendHealth } from './backend-health.js'
+import type { BreakerCommands } from './breaker-commands.js'
+import { breakerChannel, breakerKey } from './redis-keys.js'
 import type { RedisLink } from './redis-link.js'
-import type { ScriptName, ScriptReply } from './redis-scripts.js'
 
 const MIN_MAJOR = 7
 
+/** Configuration used only by `ready()` to exercise the scripts on a scratch key. */
+const READY_CONFIG: CircuitConfig = Object.freeze({
+  threshold: 1,
+  recoveryMs: 1,
+  maxRecoveryMs: 1,
+  halfOpenSuccesses: 1,
+  probeLeaseMs: 1,
+})
+
 /**
- * What `ready()` checks, so a misconfigured Redis fails at start-up rather than silently on the
- * call path: server version >= 7 (sharded pub/sub, script flags), and that this user may run the
- * scripts on breaker keys and publish and subscribe on their channels (ACL NOPERM otherwise).
+ * What `ready()` checks once the first connection attempt has settled, so a misconfigured Redis
+ * fails at start-up rather than silently on the call path: Redis reachable, server version >= 7
+ * (sharded pub/sub, script flags), and that this user may run the scripts on breaker keys and
+ * publish and subscribe on their channels (ACL NOPERM otherwise).
  */
 export async function verifyRedis(
   link: RedisLink,
-  key: string,
-  channel: string,
-  run: (name: ScriptName, key: string, extra: (string | number)[]) => Promise<ScriptReply>,
+  health: BackendHealth,
+  commands: Pick<BreakerCommands, 'script'>,
+  prefix: string,
 ): Promise<void> {
+  if (health.state === 'fallback') {
+    throw new Error(`RedisCircuitBackend: Redis is unreachable: ${String(health.error)}`, {
+      cause: health.error,
+    })
+  }
+  const key = breakerKey(prefix, '__ready__')
+  const channel = breakerChannel(key)
   const fail = (what: string, error?: unknown): never => {
     const reason = error instanceof Error ? error.message : String(error ?? '')
     throw new Error(`RedisCircuitBackend: Redis is not usable: ${what}${reason ? `: ${reason}` : ''}`, {
@@ -33,8 +53,8 @@ export async function verifyRedis(
     )
   }
   try {
-    await run('bwCbReset', key, [])
-    await run('bwCbAdmit', key, ['ready'])
+    await commands.script('bwCbReset', key, READY_CONFIG, [])
+    await commands.script('bwCbAdmit', key, READY_CONFIG, ['ready'])
   } catch (error) {
     fail(
       'the breaker scripts cannot run on breaker keys (check the ACL: EVALSHA, EVAL, HSET, PEXPIRE, PUBLISH/SPUBLISH)',
