@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { dedupe } from './dedupe.mjs'
+import { fleet, withFleet } from './fleet.mjs'
 import { environment } from './lib/environment.mjs'
 import { report } from './lib/report.mjs'
 import { latency, LATENCY_SETUP } from './latency.mjs'
@@ -80,20 +81,31 @@ try {
   log(`redis breaker: not available (${error.message}), leaving a TODO row`)
 }
 
+log('fleet leak (child processes, shared Redis breaker vs per-process breakers)')
+const fleetResult = await fleet({ downMs: quick ? 1_100 : 2_000 })
+for (const m of [fleetResult.shared, fleetResult.separate]) {
+  log(
+    `  ${m.mode}: ${m.deadHits} dead hits, ${m.beforeFirstProbe} before the first probe, ${m.probesPerWindow.toFixed(2)} probes per window`,
+  )
+}
+
 const seconds = (Date.now() - started) / 1000
 writeFileSync(
   outFile,
-  report({
-    env,
-    overhead: over,
-    targets,
-    dedupe: dd,
-    heap,
-    latency: lat,
-    latencySetup: LATENCY_SETUP,
-    redis,
-    command: 'npm run bench   # = npm run build && node bench/run.mjs',
-    seconds,
-  }),
+  withFleet(
+    report({
+      env,
+      overhead: over,
+      targets,
+      dedupe: dd,
+      heap,
+      latency: lat,
+      latencySetup: LATENCY_SETUP,
+      redis,
+      command: 'npm run bench   # = npm run build && node bench/run.mjs',
+      seconds,
+    }),
+    fleetResult,
+  ),
 )
 log(`wrote ${outFile instanceof URL ? outFile.pathname : outFile}`)
