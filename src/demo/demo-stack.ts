@@ -64,7 +64,7 @@ export function demoStack(o: StackOptions): DemoStack {
     circuit: {
       threshold: 5,
       recoveryMs: s.recoveryMs,
-      maxRecoveryMs: 4 * s.recoveryMs,
+      maxRecoveryMs: 2 * s.recoveryMs, // backs off, yet closes soon after the outage ends
       ...(o.backend !== undefined && { backend: o.backend }),
     },
     timeout: { attemptMs: 5_000, idleMs: 5_000, totalMs: 20_000 },

@@ -29,7 +29,7 @@ export const PHASES: readonly Phase[] = Object.freeze([
 /** Everything in the scenario that scales with its length. */
 export interface Scenario {
   readonly durationMs: number
-  /** Breaker open time after the first opening (doubles per failed probe, up to 4×). */
+  /** Breaker open time after the first opening (doubles per failed probe, up to 2×). */
   readonly recoveryMs: number
   /** First retry delay (doubles per retry). */
   readonly retryBaseMs: number
