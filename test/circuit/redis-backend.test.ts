@@ -42,10 +42,13 @@ async function warm(
   service: string,
   c = config(),
 ) {
-  for (let i = 0; i < 50; i++) {
+  // Bounded by time, not by tries: under load the subscriber may take a while to come back.
+  const deadline = Date.now() + 5_000
+  while (Date.now() < deadline) {
     const a = b.admit(service, c)
     if (!isPromise(a)) return a as Admission
     await a
+    await sleep(5)
   }
   throw new Error('the cache never warmed up')
 }

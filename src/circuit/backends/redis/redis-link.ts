@@ -20,14 +20,32 @@ export function isRedisClient(client: unknown): client is Client {
   )
 }
 
-/** Closes an ioredis connection and resolves once its socket is gone (no stray timers). */
-export function closeConnection(client: Client): Promise<void> {
+/** How long `close()` waits for a Cluster node's socket to go after the Cluster itself ended. */
+const NODE_CLOSE_WAIT_MS = 2_000
+
+/**
+ * Closes an ioredis connection and resolves once its sockets are gone (no stray timers). A Cluster
+ * reports 'end' before its node connections have closed their sockets, so those are awaited too.
+ */
+export async function closeConnection(client: Client): Promise<void> {
+  const nodes = isCluster(client) ? client.nodes('all') : []
+  await closeOne(client)
+  await Promise.all(nodes.map((node) => closeOne(node, NODE_CLOSE_WAIT_MS)))
+}
+
+function closeOne(client: Client, waitAtMostMs?: number): Promise<void> {
   if (client.status === 'end') return Promise.resolve()
   const socketless = client.status === 'reconnecting' || client.status === 'close' || client.status === 'wait'
   return new Promise((resolve) => {
-    client.once('end', () => resolve())
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const done = (): void => {
+      clearTimeout(timer)
+      resolve()
+    }
+    client.once('end', done)
     client.disconnect()
-    if (socketless || client.status === 'end') resolve()
+    if (socketless || client.status === 'end') done()
+    else if (waitAtMostMs !== undefined) timer = setTimeout(done, waitAtMostMs)
   })
 }
 
