@@ -54,7 +54,7 @@ export function scenario(durationS: number): Scenario {
     recoveryMs: Math.max(150, Math.round(durationMs * 0.05)),
     retryBaseMs: Math.max(20, Math.round(durationMs * 0.005)),
     retryAfterMs: Math.max(50, Math.round(durationMs * 0.015)),
-    blipEveryMs: Math.round(durationMs / 16),
+    blipEveryMs: Math.round(durationMs / 24),
     broadcastEveryMs: Math.max(400, Math.round(durationMs * 0.075)),
     compactionCooldownMs: Math.max(200, Math.round(durationMs * 0.05)),
     latencyMs: { openai: 60, anthropic: 90 },
@@ -96,8 +96,8 @@ export function scheduleFaults(fake: FakeProvider, s: Scenario, startMs: number)
     until: at(outage.until),
   })
   // Between the acts, a provider is never perfect: short 502 blips that a retry rides out. They
-  // cover about 3 % of the time at any length, too little to open a breaker.
-  const blipMs = Math.min(40, Math.round(s.durationMs / 500))
+  // catch about one request each (2 % of the time at any length), too few to open a breaker.
+  const blipMs = Math.max(2, Math.min(15, Math.round(s.durationMs / 1_300)))
   for (let t = 1.5 * s.blipEveryMs; t < s.durationMs; t += s.blipEveryMs) {
     if (s.phaseAt(t) === 'warm-up' || s.phaseAt(t) === 'steady' || s.phaseAt(t) === 'recovery') {
       const from = startMs + Math.round(t)
