@@ -34,8 +34,9 @@ export const USAGE = `usage: npm run demo -- [options]
 
   --duration <s>       seconds the scenario runs (2-600)                    default ${DEMO_DEFAULTS.durationS}
   --sessions <n>       concurrent simulated agent sessions (1-200)          default ${DEMO_DEFAULTS.sessions}
-  --seed <n>           seed for the agents' random choices (integer)       default ${DEMO_DEFAULTS.seed}
-  --metrics-port <p>   port of /metrics on 127.0.0.1 (0 = a free one)       default ${DEMO_DEFAULTS.metricsPort}
+  --seed <n>           seed for the agents' random choices (integer)        default ${DEMO_DEFAULTS.seed}
+  --metrics-port <p>   port of /metrics on 127.0.0.1 (0 = a free one;       default ${DEMO_DEFAULTS.metricsPort}
+                       with --redis, worker i serves on p + i - 1)
   --redis <url>        run in worker processes sharing one Redis breaker    default off
   --workers <n>        worker processes with --redis (1-16)                 default ${DEMO_DEFAULTS.workers}
   --help               show this text`
@@ -71,7 +72,7 @@ export function parseDemoArgs(argv: readonly string[]): DemoArgs {
       '--workers needs --redis <url>: worker processes share their breaker through Redis',
     )
   }
-  return {
+  const args = {
     durationS: number('--duration', values.duration, DEMO_DEFAULTS.durationS, 2, 600, 'a number of seconds'),
     sessions: integer('--sessions', values.sessions, DEMO_DEFAULTS.sessions, 1, 200),
     seed: integer('--seed', values.seed, DEMO_DEFAULTS.seed, 0, 2 ** 32 - 1),
@@ -80,6 +81,12 @@ export function parseDemoArgs(argv: readonly string[]): DemoArgs {
     workers: integer('--workers', values.workers, DEMO_DEFAULTS.workers, 1, 16),
     help: values.help === true,
   }
+  if (redis !== undefined && args.sessions < args.workers) {
+    throw new DemoArgsError(
+      `--sessions must be at least --workers (every worker runs agents), got ${args.sessions} sessions for ${args.workers} workers`,
+    )
+  }
+  return args
 }
 
 function number(

@@ -43,6 +43,9 @@ describe('demo command line', () => {
     expect(() => parseDemoArgs(['--redis', 'redis://x', '--workers', '0'])).toThrow(
       '--workers must be an integer',
     )
+    expect(() => parseDemoArgs(['--redis', 'redis://x', '--workers', '3', '--sessions', '2'])).toThrow(
+      '--sessions must be at least --workers (every worker runs agents), got 2 sessions for 3 workers',
+    )
     expect(() => parseDemoArgs(['--durations', '5'])).toThrow(/Unknown option '--durations'/)
     expect(() => parseDemoArgs(['--duration'])).toThrow(/argument missing/)
     expect(() => parseDemoArgs(['extra'])).toThrow(DemoArgsError)
