@@ -129,8 +129,7 @@ export async function runFleet(o: RunFleetOptions): Promise<DemoSummary> {
   } finally {
     clearTimeout(readyTimer)
     await Promise.all(workers.map((w) => w.stop()))
-    if (o.prefix === undefined)
-      await redis.del(...SERVICES.map((service) => breakerKey(prefix, service))).catch(() => 0)
+    if (o.prefix === undefined) await deleteKeys(redis, prefix).catch(() => {})
     await redis.quit().catch(() => redis.disconnect())
     await fake.close()
   }
@@ -138,3 +137,13 @@ export async function runFleet(o: RunFleetOptions): Promise<DemoSummary> {
 
 /** The shared breaker's hash (`<prefix>:cb:{<service>}`; these service names need no escaping). */
 const breakerKey = (prefix: string, service: string): string => `${prefix}:cb:{${service}}`
+
+/** Removes this run's keys (the breakers and the backend's readiness check key): a demo leaves nothing behind. */
+async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
+  let cursor = '0'
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 100)
+    if (keys.length > 0) await redis.del(...keys)
+    cursor = next
+  } while (cursor !== '0')
+}
