@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis'
 import { Registry } from 'prom-client'
-import { instrument, serveMetrics } from '../metrics/index.js'
+import { instrument, serveMetrics } from '../prometheus.js'
 import { RedisCircuitBackend } from '../redis.js'
 import { demoStack } from './demo-stack.js'
 import type { FromWorker, WorkerConfig } from './fleet-protocol.js'

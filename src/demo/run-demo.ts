@@ -1,5 +1,5 @@
 import { Registry } from 'prom-client'
-import { instrument, serveMetrics } from '../metrics/index.js'
+import { instrument, serveMetrics } from '../prometheus.js'
 import { startFakeProvider } from '../testing.js'
 import type { DemoArgs } from './cli-args.js'
 import { demoStack } from './demo-stack.js'
