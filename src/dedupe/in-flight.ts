@@ -2,6 +2,7 @@ import { abortReason, NEVER_ABORTED, noop, onAbort } from '../core/abort.js'
 import { ExecutionContext } from '../core/context.js'
 import type { Next } from '../core/guard.js'
 import { deepFreeze } from './deep-freeze.js'
+import { FlightTable } from './flight-table.js'
 import {
   attempt,
   type Flight,
@@ -13,30 +14,21 @@ import {
 } from './flight.js'
 
 /**
- * V8 shrinks a Map's table, allocating a new one, whenever a delete leaves it less than half
- * full, so a map that empties after every call (calls one at a time, the common case) paid a
- * table allocation per call: a large part of a keyed call's cost. One entry that never leaves
- * keeps the small table in place. A symbol never equals a key, which is always a string.
- */
-const RESIDENT = Symbol('resident')
-
-/**
  * Calls in flight, by key, each with a count of the callers waiting for it (the size of its waiter
  * set). Kept apart from the result cache, so evicting a result can never abort a running call.
  */
 export class InFlightCalls {
-  /** Flights by key, plus one resident entry under a symbol (see `RESIDENT`). */
-  private readonly flights = new Map<string | symbol, Flight>([[RESIDENT, undefined as unknown as Flight]])
+  private readonly flights = new FlightTable()
 
   /** @param keep receives each shared (frozen) result, to cache it. */
   constructor(private readonly keep: (key: string, value: unknown) => void) {}
 
   get size(): number {
-    return this.flights.size - 1
+    return this.flights.size
   }
 
   has(key: string): boolean {
-    return this.flights.has(key)
+    return this.flights.get(key) !== undefined
   }
 
   /** Waits for the call running for `key`, or starts it with this caller as leader. */
@@ -50,7 +42,7 @@ export class InFlightCalls {
       return this.wait(flight, ctx, next)
     }
     flight = { key, waiters: NO_WAITERS, leader: undefined, run: undefined, controller: undefined }
-    this.flights.set(key, flight)
+    this.flights.add(flight)
     if (ctx.signal === NEVER_ABORTED) return this.lead(flight, ctx, next)
     const promise = this.wait(flight, ctx, next)
     this.start(flight)
@@ -224,6 +216,6 @@ export class InFlightCalls {
   }
 
   private end(flight: Flight): void {
-    if (this.flights.get(flight.key) === flight) this.flights.delete(flight.key)
+    this.flights.remove(flight)
   }
 }

@@ -109,6 +109,26 @@ describe('a leader without a signal', () => {
     calls[0]!.done.reject(upstreamSignal.reason)
   })
 
+  it('U1 overlapping calls with different keys each coalesce under their own key, whichever ends first', async () => {
+    const guard = dedupeGuard({ ttlMs: 0 })
+    const { calls, fn } = upstream<string>()
+    const run = (key: string) => guard.execute(fn, { key })
+    const first = [run('a'), run('b'), run('c')]
+    expect(guard.size).toBe(3)
+    calls[0]!.done.resolve('a1') // the first key's flight ends while the others run
+    expect(await first[0]).toBe('a1')
+    const second = [run('d'), run('b'), run('c'), run('a')]
+    expect(calls.map((c) => c.ctx.key)).toEqual(['a', 'b', 'c', 'd', 'a'])
+    expect(guard.size).toBe(4)
+    calls[2]!.done.resolve('c1')
+    calls[1]!.done.resolve('b1')
+    calls[3]!.done.resolve('d1')
+    calls[4]!.done.resolve('a2')
+    expect(await Promise.all([...first.slice(1), ...second])).toEqual(['b1', 'c1', 'd1', 'b1', 'c1', 'a2'])
+    expect(guard.size).toBe(0)
+    expect(calls).toHaveLength(5)
+  })
+
   it('U2 the in-flight count is one while a call runs and zero after each of many calls', async () => {
     const guard = dedupeGuard({ ttlMs: 0 })
     for (let i = 0; i < 20; i++) {
