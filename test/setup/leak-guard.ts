@@ -51,7 +51,15 @@ afterEach(async () => {
   const rejections = unhandled.splice(0)
   expect(rejections, 'unhandled promise rejections').toEqual([])
   expect(
-    leaked.map((t) => t.stack.split('\n').slice(2, 6).join('\n')),
+    // Where each timer was created, without the runtime's own frames.
+    leaked.map((t) =>
+      t.stack
+        .split('\n')
+        .slice(1)
+        .filter((line) => !line.includes('node:internal'))
+        .slice(0, 6)
+        .join('\n'),
+    ),
     'timers left running by the test',
   ).toEqual([])
 })
