@@ -61,7 +61,8 @@ export class DedupeGuard extends GuardBase {
       sizeOf: sizeOf ?? jsonSize,
       clock: o.clock ?? systemClock,
     })
-    this.calls = new InFlightCalls((key, value) => this.cache.keep(key, value))
+    // ttlMs 0 keeps no result: a finished call has nothing to hand to the cache.
+    this.calls = new InFlightCalls(this.ttlMs > 0 ? (key, value) => this.cache.keep(key, value) : undefined)
   }
 
   [RUN](next: Next, ctx: ExecutionContext): Promise<unknown> {

@@ -20,8 +20,8 @@ import {
 export class InFlightCalls {
   private readonly flights = new FlightTable()
 
-  /** @param keep receives each shared (frozen) result, to cache it. */
-  constructor(private readonly keep: (key: string, value: unknown) => void) {}
+  /** @param keep receives each shared (frozen) result, to cache it; undefined when nothing is kept. */
+  constructor(private readonly keep: ((key: string, value: unknown) => void) | undefined) {}
 
   get size(): number {
     return this.flights.size
@@ -138,7 +138,7 @@ export class InFlightCalls {
     let shared = value
     try {
       shared = deepFreeze(value)
-      this.keep(flight.key, shared)
+      this.keep?.(flight.key, shared)
     } catch {
       // A value that cannot be frozen or kept (a Proxy that refuses, a failing size estimate) is
       // still delivered: the waiters must settle whatever happens to the cache.
