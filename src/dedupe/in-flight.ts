@@ -14,8 +14,8 @@ import {
 } from './flight.js'
 
 /**
- * Calls in flight, by key, each with a count of the callers waiting for it (the size of its waiter
- * set). Kept apart from the result cache, so evicting a result can never abort a running call.
+ * Calls in flight, by key, each with the callers waiting for it. Kept apart from the result cache,
+ * so evicting a result can never abort a running call.
  */
 export class InFlightCalls {
   private readonly flights = new FlightTable()
@@ -96,9 +96,9 @@ export class InFlightCalls {
     const leader = flight.waiters[0]!
     const lead = leader.ctx
     // U4 aborts the upstream call only when its last waiter leaves. A leader whose caller gave no
-    // signal can never leave, so nothing can abort this run: it needs no controller (a controller
-    // and its signal are the largest cost of a keyed call). Waiters joining later cannot change
-    // that, since the leader stays to the end of the run.
+    // signal can never leave, so nothing can abort this run and it needs no controller (an
+    // AbortController and its signal are the dearest allocation of a keyed call). Waiters joining
+    // later cannot change that: the leader stays to the end of the run.
     const controller = lead.signal === NEVER_ABORTED ? undefined : new AbortController()
     const run = ExecutionContext.derive(lead)
     run.signal = controller === undefined ? NEVER_ABORTED : controller.signal
