@@ -61,11 +61,26 @@ export class InFlightCalls {
     ctx.key = flight.key
     flight.run = ctx
     const result = attempt(next, ctx)
-    result.then(
-      (value) => this.succeeded(flight, ctx, undefined, value),
-      (error: unknown) => this.failed(flight, ctx, error),
-    )
+    // A flight led this way leaves the table only when its run ends, so while it runs, the one in
+    // the table's own slot is still the one in the slot when the run settles: its reactions can be
+    // made once, not per call.
+    if (this.flights.solo === flight) result.then(this.soloSucceeded, this.soloFailed)
+    else
+      result.then(
+        (value) => this.succeeded(flight, ctx, undefined, value),
+        (error: unknown) => this.failed(flight, ctx, error),
+      )
     return result
+  }
+
+  private readonly soloSucceeded = (value: unknown): void => {
+    const flight = this.flights.solo!
+    this.succeeded(flight, flight.run!, undefined, value)
+  }
+
+  private readonly soloFailed = (error: unknown): void => {
+    const flight = this.flights.solo!
+    this.failed(flight, flight.run!, error)
   }
 
   private wait(flight: Flight, ctx: ExecutionContext, next: Next): Promise<unknown> {
