@@ -158,9 +158,11 @@ export class InFlightCalls {
       // A value that cannot be frozen or kept (a Proxy that refuses, a failing size estimate) is
       // still delivered: the waiters must settle whatever happens to the cache.
     }
-    for (const waiter of flight.waiters) {
-      waiter.unlisten()
-      waiter.resolve(shared)
+    // Indexed loops: a for-of iterator is not always optimized away, and this runs once per call.
+    const waiters = flight.waiters
+    for (let i = 0; i < waiters.length; i++) {
+      waiters[i]!.unlisten()
+      waiters[i]!.resolve(shared)
     }
   }
 
@@ -176,9 +178,10 @@ export class InFlightCalls {
         return
       }
     } else {
-      for (const waiter of flight.waiters) {
-        waiter.unlisten()
-        waiter.reject(error)
+      const waiters = flight.waiters
+      for (let i = 0; i < waiters.length; i++) {
+        waiters[i]!.unlisten()
+        waiters[i]!.reject(error)
       }
     }
     this.end(flight)
