@@ -9,12 +9,14 @@
  * source through its TS loader), so the bench and test/circuit/redis-fleet.test.ts measure the
  * same thing; each gets its own provider path so every request is attributed to its process.
  * Redis is a private redis-server on a free port (test/helpers/redis-server.ts), stopped after.
+ * Those TypeScript helpers import sources, so the run happens in a child process started with
+ * the same TS loader as the workers; the bench process itself only reads the results.
  */
 import { fork } from 'node:child_process'
 import { createServer } from 'node:http'
 import { fileURLToPath } from 'node:url'
-import { startRedis, testPrefix } from '../test/helpers/redis-server.ts'
 
+const self = fileURLToPath(import.meta.url)
 const worker = fileURLToPath(new URL('../test/circuit/fleet/fleet-worker.ts', import.meta.url))
 const register = fileURLToPath(new URL('../test/circuit/fleet/register-ts.mjs', import.meta.url))
 
@@ -24,15 +26,37 @@ export const FLEET_SETUP = { processes: 4, threshold: 3, recoveryMs: 200, pauseM
 /** Anything that does not finish in this long is a failure, not a slow run. */
 const PHASE_TIMEOUT_MS = 20_000
 
+/** Node options that let a process run the TypeScript test helpers and sources as they are. */
+const TS_LOADER = ['--experimental-transform-types', '--no-warnings', '--import', register]
+
 /**
- * Runs both modes; `downMs` is how long the provider stays down. Returns, per mode, the provider's
- * dead hits split per breaker into the burst before it opened and the probes of each window.
+ * Runs both modes (in a child process, see above); `downMs` is how long the provider stays down.
+ * Returns, per mode, the provider's dead hits split per breaker into the burst before it opened
+ * and the probes of each window.
  */
-export async function fleet({ downMs = 2_000 } = {}) {
+export function fleet({ downMs = 2_000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = fork(self, ['--run', String(downMs)], {
+      execArgv: TS_LOADER,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    })
+    let answer
+    child.on('message', (m) => (answer = m))
+    child.once('error', reject)
+    child.once('exit', (code) => {
+      if (answer?.result !== undefined) resolve(answer.result)
+      else reject(new Error(`fleet bench: run failed (exit ${code}): ${answer?.error ?? 'no result'}`))
+    })
+  })
+}
+
+/** The run itself, in the child process. */
+async function run(downMs) {
+  const { startRedis, testPrefix } = await import('../test/helpers/redis-server.ts')
   const redis = await startRedis()
   try {
-    const shared = await outage('redis', redis.port, downMs)
-    const separate = await outage('memory', redis.port, downMs)
+    const shared = await outage('redis', redis.port, downMs, testPrefix('bench-fleet'))
+    const separate = await outage('memory', redis.port, downMs, testPrefix('bench-fleet'))
     return { shared, separate, downMs, ...FLEET_SETUP }
   } finally {
     await redis.stop()
@@ -69,10 +93,10 @@ function until(what, predicate) {
   })
 }
 
-async function outage(mode, redisPort, downMs) {
+/** One outage with the whole fleet; `prefix` names the one breaker they share in 'redis' mode. */
+async function outage(mode, redisPort, downMs, prefix) {
   const { processes: P, threshold, recoveryMs, pauseMs } = FLEET_SETUP
   const provider = await startProvider()
-  const prefix = testPrefix('bench-fleet') // one breaker for the whole fleet (in 'redis' mode)
   const children = []
   const okAfter = new Array(P).fill(0)
   let upAgain = false
@@ -82,7 +106,7 @@ async function outage(mode, redisPort, downMs) {
     await Promise.all(
       Array.from({ length: P }, (_, i) => {
         const child = fork(worker, [], {
-          execArgv: ['--experimental-transform-types', '--no-warnings', '--import', register],
+          execArgv: TS_LOADER,
           env: {
             ...process.env,
             FLEET_MODE: mode,
@@ -224,6 +248,15 @@ export function fleetTable(r) {
   ]
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (process.argv[1] === self && process.argv[2] === '--run') {
+  const send = (message) => new Promise((resolve) => process.send(message, () => resolve()))
+  try {
+    await send({ result: await run(Number(process.argv[3])) })
+  } catch (error) {
+    await send({ error: error?.stack ?? String(error) })
+    process.exitCode = 1
+  }
+  process.disconnect()
+} else if (process.argv[1] === self) {
   console.log(JSON.stringify(await fleet(), null, 2))
 }
