@@ -113,8 +113,8 @@ export function report({
     `Backpressure guard \`{ hardLimit: 16, softLimit: 12 }\`. ${latencySetup.BACKGROUND_WORKERS} background loops each run`,
     `${latencySetup.BACKGROUND_WORK_MS} ms jobs back to back (a shed job pauses 1 ms and tries again); a foreground call of`,
     `${latencySetup.FOREGROUND_WORK_MS} ms arrives every ${latencySetup.FOREGROUND_EVERY_MS} ms. Real timers, so end-to-end times include timer jitter.`,
-    '"Wait" is execute() → fn starting: the delay the guard adds. The compaction worker had not landed',
-    'when this was written, so the background load is plain background-priority calls through the same guard.',
+    '"Wait" is execute() → fn starting: the delay the guard adds. The background load is plain',
+    'background-priority calls through the same guard (what a compaction worker sends as its summarize calls).',
     '',
   )
   out.push(
