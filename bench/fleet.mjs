@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url'
 
 const self = fileURLToPath(import.meta.url)
 const worker = fileURLToPath(new URL('../test/circuit/fleet/fleet-worker.ts', import.meta.url))
-const register = fileURLToPath(new URL('../test/circuit/fleet/register-ts.mjs', import.meta.url))
+const register = fileURLToPath(new URL('../test/helpers/register-ts.mjs', import.meta.url))
 
 /** The setup reported with the results. */
 export const FLEET_SETUP = { processes: 4, threshold: 3, recoveryMs: 200, pauseMs: 5 }

@@ -1,6 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process'
 import { WORKER_CONFIG_ENV, type FromWorker, type ToWorker, type WorkerConfig } from './fleet-protocol.js'
-import type { StatsSnapshot } from './stats.js'
+import { type StatsSnapshot, zeroCounters } from './stats.js'
 
 /** The file a worker runs and the Node flags it needs. Default: the built `worker-main.js` beside this file. */
 export interface WorkerEntry {
@@ -11,20 +11,7 @@ export interface WorkerEntry {
 export type WorkerResult = Extract<FromWorker, { type: 'done' }>
 
 export const emptySnapshot = (): StatsSnapshot => ({
-  counters: {
-    calls: 0,
-    ok: 0,
-    failed: 0,
-    aborted: 0,
-    retries: 0,
-    shed: 0,
-    shedBackground: 0,
-    joins: 0,
-    compactions: 0,
-    compactionsLlm: 0,
-    compactionsExtractive: 0,
-    compactionsFailed: 0,
-  },
+  counters: zeroCounters(),
   inFlight: 0,
   queued: 0,
   states: {},

@@ -2,19 +2,9 @@
 import type { MetricHub, Release } from './metric-hub.js'
 import type { BackendLike, CompactionRunEvent, CompactionWorkerLike, FallbackLike } from './source-shapes.js'
 import type { StateSource } from './service-series.js'
+import { ADMISSION_REASONS } from '../pipeline/admission.js'
 
 const RUN_OUTCOMES = ['completed', 'failed', 'rejected']
-/** Admission reasons in priority order (DESIGN §3 P6). */
-const ADMISSION_REASONS = [
-  'pending',
-  'session_attempt_limit',
-  'cooldown',
-  'no_preparation',
-  'memory_pressure',
-  'provider_degraded',
-  'queue_saturated',
-  'allowed',
-]
 
 /**
  * A backend's transitions, counted once per backend however many guards share it. `asker`, when

@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest'
+import { type InvalidOptionRow, itRejectsEach } from '../helpers/invalid-options.js'
 import { backpressureGuard } from '../../src/backpressure/backpressure-guard.js'
-
-type Row = [what: string, make: () => unknown, error: typeof RangeError | typeof TypeError, mentions: RegExp]
 
 const bp = backpressureGuard
 
 /** Every invalid option throws at construction, with the right type, naming the option and the value. */
-const rows: Row[] = [
+const rows: InvalidOptionRow[] = [
   [
     'missing options',
     () => bp(undefined as never),
@@ -49,16 +48,7 @@ const rows: Row[] = [
 ]
 
 describe('backpressure option validation', () => {
-  it.each(rows)('rejects %s', (_what, make, error, mentions) => {
-    let thrown: unknown
-    try {
-      make()
-    } catch (e) {
-      thrown = e
-    }
-    expect(thrown).toBeInstanceOf(error)
-    expect((thrown as Error).message).toMatch(mentions)
-  })
+  itRejectsEach(rows)
 
   it('accepts combinations a preset may produce: a queue timeout without a queue, shed-background without a soft limit', async () => {
     const guard = bp({ hardLimit: 1, queueTimeoutMs: 100, softAction: 'shed-background' })

@@ -15,7 +15,7 @@ const THRESHOLD = 3
 const RECOVERY_MS = 200
 const DOWN_MS = 1_100
 const worker = fileURLToPath(new URL('./fleet/fleet-worker.ts', import.meta.url))
-const register = fileURLToPath(new URL('./fleet/register-ts.mjs', import.meta.url))
+const register = fileURLToPath(new URL('../helpers/register-ts.mjs', import.meta.url))
 
 let redis: RedisServer
 beforeAll(async () => {

@@ -1,13 +1,12 @@
-import { describe, expect, it } from 'vitest'
+import { describe } from 'vitest'
+import { type InvalidOptionRow, itRejectsEach } from '../helpers/invalid-options.js'
 import { backoffDelay } from '../../src/retry/backoff.js'
 import { retryBudget } from '../../src/retry/retry-budget.js'
 import { retryGuard } from '../../src/retry/retry-guard.js'
 import { timeoutGuard } from '../../src/timeout/timeout-guard.js'
 
-type Row = [what: string, make: () => unknown, error: typeof RangeError | typeof TypeError, mentions: RegExp]
-
 /** Every invalid option throws at construction, with the right type, naming the option and the value. */
-const rows: Row[] = [
+const rows: InvalidOptionRow[] = [
   ['retry maxAttempts 0', () => retryGuard({ maxAttempts: 0 }), RangeError, /"maxAttempts".*got 0/],
   ['retry maxAttempts NaN', () => retryGuard({ maxAttempts: NaN }), RangeError, /"maxAttempts".*got NaN/],
   ['retry maxAttempts 1.5', () => retryGuard({ maxAttempts: 1.5 }), RangeError, /"maxAttempts".*got 1.5/],
@@ -95,14 +94,5 @@ const rows: Row[] = [
 ]
 
 describe('invalid options throw at construction, naming the option and the value', () => {
-  it.each(rows)('%s', (_what, make, type, mentions) => {
-    let thrown: unknown
-    try {
-      make()
-    } catch (error) {
-      thrown = error
-    }
-    expect(thrown).toBeInstanceOf(type)
-    expect((thrown as Error).message).toMatch(mentions)
-  })
+  itRejectsEach(rows)
 })

@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest'
+import { type InvalidOptionRow, itRejectsEach } from '../helpers/invalid-options.js'
 import { dedupeGuard } from '../../src/dedupe/dedupe-guard.js'
 
-type Row = [what: string, make: () => unknown, error: typeof RangeError | typeof TypeError, mentions: RegExp]
-
 /** Every invalid option throws at construction, with the right type, naming the option and the value. */
-const rows: Row[] = [
+const rows: InvalidOptionRow[] = [
   [
     'missing options',
     () => dedupeGuard(undefined as never),
@@ -32,16 +31,7 @@ const rows: Row[] = [
 ]
 
 describe('dedupe option validation', () => {
-  it.each(rows)('rejects %s', (_what, make, error, mentions) => {
-    let thrown: unknown
-    try {
-      make()
-    } catch (e) {
-      thrown = e
-    }
-    expect(thrown).toBeInstanceOf(error)
-    expect((thrown as Error).message).toMatch(mentions)
-  })
+  itRejectsEach(rows)
 
   it('accepts ttlMs 0 (coalesce only) and fractional ttlMs', async () => {
     const guard = dedupeGuard({ ttlMs: 0 })

@@ -16,7 +16,7 @@ const entry = {
     '--experimental-transform-types',
     '--no-warnings',
     '--import',
-    fileURLToPath(new URL('./register-ts.mjs', import.meta.url)),
+    fileURLToPath(new URL('../helpers/register-ts.mjs', import.meta.url)),
   ],
 }
 

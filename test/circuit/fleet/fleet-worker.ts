@@ -2,7 +2,7 @@
  * One process of the fleet test: calls a local HTTP "provider" one call at a time through a
  * circuit guard — on a shared Redis breaker (MODE=redis) or on its own in-memory one
  * (MODE=memory) — and tells the parent about every call over IPC until told to stop.
- * Run with: node --experimental-transform-types --import ./register-ts.mjs fleet-worker.ts
+ * Run with: node --experimental-transform-types --import ../../helpers/register-ts.mjs fleet-worker.ts
  */
 import { Redis } from 'ioredis'
 import { RedisCircuitBackend } from '../../../src/circuit/backends/redis/index.js'
