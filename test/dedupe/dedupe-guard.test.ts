@@ -12,18 +12,8 @@ import type { ExecutionContext } from '../../src/core/context.js'
 import { dedupeGuard } from '../../src/dedupe/dedupe-guard.js'
 import type { DedupeEvent } from '../../src/dedupe/dedupe-options.js'
 import { testClock } from '../../src/testing/test-clock.js'
+import { upstream } from './upstream-fixture.js'
 import { deferred, flush } from '../helpers/deferred.js'
-
-/** Records the context each upstream call ran with and lets the test settle it. */
-function upstream<T>() {
-  const calls: { ctx: CallContext; done: ReturnType<typeof deferred<T>> }[] = []
-  const fn = (ctx: CallContext): Promise<T> => {
-    const done = deferred<T>()
-    calls.push({ ctx, done })
-    return done.promise
-  }
-  return { calls, fn }
-}
 
 /** A guard that rejects its first `times` calls with `error`, recording the priority each call had. */
 class RejectFirst extends GuardBase {

@@ -12,18 +12,8 @@ import { dedupeGuard } from '../../src/dedupe/dedupe-guard.js'
 import { retryGuard } from '../../src/retry/retry-guard.js'
 import { testClock } from '../../src/testing/test-clock.js'
 import { timeoutGuard } from '../../src/timeout/timeout-guard.js'
-import { deferred, flush, httpError } from '../helpers/deferred.js'
-
-/** Records the context of each upstream call; the test settles each one. */
-function upstream<T>() {
-  const calls: { ctx: CallContext; done: ReturnType<typeof deferred<T>> }[] = []
-  const fn = (ctx: CallContext): Promise<T> => {
-    const done = deferred<T>()
-    calls.push({ ctx, done })
-    return done.promise
-  }
-  return { calls, fn }
-}
+import { upstream } from './upstream-fixture.js'
+import { flush, httpError } from '../helpers/deferred.js'
 
 /** Sheds the first call it sees, then lets calls through. */
 class ShedFirst extends GuardBase {
