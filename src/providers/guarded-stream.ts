@@ -1,15 +1,9 @@
 import { abortReason, onAbort, raceAbort } from '../core/abort.js'
 import type { CallContext } from '../core/call-options.js'
-import { isTimeoutError } from '../core/errors/timeout-error.js'
+import { surfaceTimeout as surfaced } from '../core/errors/timeout-error.js'
 
-/**
- * The error a caller should see: when the call's signal was aborted by a breakwater timeout, the
- * TimeoutError (the SDK would report its own abort error, or end the stream quietly).
- */
-export function surfaced(error: unknown, signal: AbortSignal): unknown {
-  if (signal.aborted && isTimeoutError(signal.reason)) return signal.reason
-  return error
-}
+/** The error a caller should see (a breakwater TimeoutError rather than the SDK's abort error). */
+export { surfaceTimeout as surfaced } from '../core/errors/timeout-error.js'
 
 /** Reads a stream until its first content chunk (or its end); errors on the way are thrown. */
 export async function readToContent<T>(

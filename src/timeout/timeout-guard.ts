@@ -1,7 +1,7 @@
-import { abortReason, linkedController, noop, raceAbort } from '../core/abort.js'
+import { linkedController, noop, raceAbort } from '../core/abort.js'
 import { setTimer, systemClock, type Clock } from '../core/clock.js'
 import type { ExecutionContext } from '../core/context.js'
-import { isTimeoutError, TimeoutError } from '../core/errors/timeout-error.js'
+import { surfaceTimeout, TimeoutError } from '../core/errors/timeout-error.js'
 import { GuardBase, type Next, RUN } from '../core/guard.js'
 import { MAX_TIMER_MS, optionalNumber, requireOptions, optionalClock } from '../core/validate.js'
 import type { TimeoutOptions } from './timeout-options.js'
@@ -89,7 +89,7 @@ export class TimeoutGuard extends GuardBase {
     } catch (error) {
       unlink()
       // The SDK reports our abort as its own AbortError: the caller should see which bound ran out.
-      throw surfaced(error, controller.signal)
+      throw surfaceTimeout(error, controller.signal)
     } finally {
       cancelAttempt?.()
       ctx.signal = outer
@@ -138,17 +138,10 @@ export class TimeoutGuard extends GuardBase {
   }
 }
 
-/** The error the caller should see: our TimeoutError when one of our bounds aborted the work. */
-function surfaced(error: unknown, signal: AbortSignal): unknown {
-  if (!signal.aborted) return error
-  const reason = abortReason(signal)
-  return isTimeoutError(reason) ? reason : error
-}
-
 /** A held call that ends because our bound aborted it fails with that bound's TimeoutError. */
 function surfaceTimeouts(held: Promise<unknown>, signal: AbortSignal): Promise<unknown> {
   const mapped = held.then(undefined, (error: unknown) => {
-    throw surfaced(error, signal)
+    throw surfaceTimeout(error, signal)
   })
   mapped.catch(noop)
   return mapped

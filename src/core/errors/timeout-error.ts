@@ -18,3 +18,12 @@ export class TimeoutError extends ResilienceError {
 export function isTimeoutError(error: unknown): error is TimeoutError {
   return hasResilienceCode(error, 'BREAKWATER_TIMEOUT')
 }
+
+/**
+ * The error a caller should see: when the work was aborted by a breakwater timeout, that
+ * TimeoutError — the SDK would report its own abort error, or end a stream quietly.
+ */
+export function surfaceTimeout(error: unknown, signal: AbortSignal): unknown {
+  if (signal.aborted && isTimeoutError(signal.reason)) return signal.reason
+  return error
+}
