@@ -24,6 +24,7 @@ export function onAbort(signal: AbortSignal, listener: () => void): () => void {
  */
 export function linkedController(parent: AbortSignal): { controller: AbortController; unlink: () => void } {
   const controller = new AbortController()
+  if (parent === NEVER_ABORTED) return { controller, unlink: noop }
   if (parent.aborted) {
     controller.abort(abortReason(parent))
     return { controller, unlink: noop }
@@ -37,6 +38,7 @@ export function linkedController(parent: AbortSignal): { controller: AbortContro
  * first. A late rejection of `promise` is observed so it never surfaces as unhandled.
  */
 export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal === NEVER_ABORTED) return promise
   if (signal.aborted) {
     promise.catch(noop)
     return Promise.reject(abortReason(signal))

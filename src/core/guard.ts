@@ -58,8 +58,9 @@ export function runCall(
   } catch (error) {
     return Promise.reject(error)
   }
-  if (ctx.signal.aborted) return Promise.reject(abortReason(ctx.signal))
   const signal = ctx.signal
+  // The shared never-aborted signal needs no check (reading `aborted` is not free on the hot path).
+  if (signal !== NEVER_ABORTED && signal.aborted) return Promise.reject(abortReason(signal))
   let result: Promise<unknown>
   try {
     result = guard[RUN](callFn, ctx)
