@@ -8,9 +8,10 @@ export interface TimeoutOptions {
    */
   attemptMs?: number
   /**
-   * Bounds the whole call: every attempt, every retry sleep placed outside this guard, and a held
-   * stream until it ends. When it runs out, the call rejects with `TimeoutError('total')`, which is
-   * not retryable; a retry guard outside gives up instead of sleeping past it. Default: none.
+   * Bounds the whole call: in a composition it starts when the call enters the chain, so time
+   * queued before the first attempt, every attempt, every retry sleep and a held stream until it
+   * ends all count. When it runs out, the call rejects with `TimeoutError('total')`, which is not
+   * retryable; a retry guard outside gives up instead of sleeping past it. Default: none.
    */
   totalMs?: number
   /**
