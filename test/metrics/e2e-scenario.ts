@@ -28,7 +28,8 @@ const OUTAGE = { from: 1_200, to: 2_200 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
-function longChat(): Message[] {
+/** A conversation well over a 2 000-token trigger. */
+export function longChat(): Message[] {
   const messages: Message[] = [{ id: 's', role: 'system', content: 'You are a coding agent.' }]
   for (let i = 0; i < 24; i++) {
     messages.push({ id: `u${i}`, role: 'user', content: `task ${i}: ${'please edit the file '.repeat(12)}` })

@@ -5,29 +5,15 @@ import {
   compactionWorker,
   type AdmissionSignals,
   type CompactionWorker,
-  type Message,
   type Summarizer,
 } from '../../src/pipeline/index.js'
 import { testClock } from '../../src/testing/test-clock.js'
 import { deferred, type Deferred } from '../helpers/deferred.js'
 import { byLabel, value } from './read-metrics.js'
+import { longChat } from './e2e-scenario.js'
 
 const P = 'breakwater_'
 const POLICY = { contextWindow: 4_000, triggerTokens: 2_000 }
-
-/** A conversation well over the trigger. */
-function longChat(): Message[] {
-  const messages: Message[] = [{ id: 's', role: 'system', content: 'You are a coding agent.' }]
-  for (let i = 0; i < 24; i++) {
-    messages.push({ id: `u${i}`, role: 'user', content: `task ${i}: ${'please edit the file '.repeat(12)}` })
-    messages.push({
-      id: `a${i}`,
-      role: 'assistant',
-      content: `done ${i}: ${'edited the file because '.repeat(10)}`,
-    })
-  }
-  return messages
-}
 
 let workers: CompactionWorker[] = []
 afterEach(async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { CallContext, Priority } from '../../src/core/call-options.js'
 import { llmGuard } from '../../src/presets/llm-guard.js'
+import { seededRandom } from '../../src/testing/seeded-random.js'
 import { testClock, type TestClock } from '../../src/testing/test-clock.js'
 import { flush, httpError } from '../helpers/deferred.js'
 
@@ -9,18 +10,6 @@ const BURST = 100
 const KEYS = 300
 const MAX_ENTRIES = 50
 const SERVICES = ['openai:gpt-4o', 'anthropic:claude', 'openai:gpt-4o-mini']
-
-/** A small seeded generator (mulberry32), so a failing soak can be replayed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /** Rejects when the signal aborts; never resolves otherwise (a hung provider). */
 function hang(signal: AbortSignal): Promise<never> {
@@ -63,7 +52,7 @@ describe('soak: llmGuard under random faults', () => {
     process.on('unhandledRejection', onUnhandled)
     try {
       for (const seed of [1, 2, 3]) {
-        const random = seeded(seed)
+        const random = seededRandom(seed)
         const clock = testClock()
         const guard = llmGuard({
           clock,
