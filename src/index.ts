@@ -1,4 +1,5 @@
 export * from './core/index.js'
+export * from './classify/index.js'
 export * from './timeout/index.js'
 export * from './retry/index.js'
 export * from './dedupe/index.js'

@@ -5,7 +5,7 @@ import { BrokenCircuitError } from '../core/errors/broken-circuit-error.js'
 import { EventEmitter, type Event } from '../core/events.js'
 import { GuardBase, type Next, RUN } from '../core/guard.js'
 import { optionalBoolean, optionalFunction, optionalString, requireOptions } from '../core/validate.js'
-import { classifyError, type Health } from '../providers/classify.js'
+import { classifyError, type Health } from '../classify/classify-error.js'
 import { InMemoryCircuitBackend } from './backends/memory-backend.js'
 import { optionalBackend, optionalClock } from './check-shapes.js'
 import type {

@@ -1,5 +1,5 @@
 import type { Clock } from '../core/clock.js'
-import type { Health } from '../providers/classify.js'
+import type { Health } from '../classify/classify-error.js'
 import type { CircuitBackend, CircuitState } from './circuit-backend.js'
 
 export interface FailureRateOptions {

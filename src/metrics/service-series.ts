@@ -1,6 +1,6 @@
 import type { Gauge } from 'prom-client'
 import type { CircuitState } from '../circuit/circuit-backend.js'
-import type { Health } from '../providers/classify.js'
+import type { Health } from '../classify/classify-error.js'
 import type { CounterCell, CounterCells, HistogramCell, HistogramCells } from './cells.js'
 
 export const CIRCUIT_STATES: readonly CircuitState[] = ['closed', 'open', 'half-open']

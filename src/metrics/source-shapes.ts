@@ -4,7 +4,7 @@
  */
 import type { CircuitState } from '../circuit/circuit-backend.js'
 import type { Event } from '../core/events.js'
-import type { Health } from '../providers/classify.js'
+import type { Health } from '../classify/classify-error.js'
 
 type Listen<T> = Event<T>
 

@@ -1,10 +1,3 @@
-export {
-  classifyError,
-  type ClassifyOptions,
-  type ErrorClass,
-  type ErrorReason,
-  type Health,
-} from './classify.js'
 export { wrapOpenAI } from './wrap-openai.js'
 export { wrapAnthropic } from './wrap-anthropic.js'
 export {

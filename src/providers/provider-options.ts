@@ -2,7 +2,7 @@ import type { Priority } from '../core/call-options.js'
 import { isBrokenCircuitError } from '../core/errors/broken-circuit-error.js'
 import { isTimeoutError } from '../core/errors/timeout-error.js'
 import { optionalFunction, optionalString, requireOptions } from '../core/validate.js'
-import { classifyError } from './classify.js'
+import { classifyError } from '../classify/classify-error.js'
 
 /** Per-call data for a wrapped method: `create(body, { breakwater: { priority, cost, key } })`. */
 export interface ProviderCallOptions {

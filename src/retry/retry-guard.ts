@@ -13,7 +13,7 @@ import {
   requireOptions,
   optionalClock,
 } from '../core/validate.js'
-import { classifyError, type ErrorClass } from '../providers/classify.js'
+import { classifyError, type ErrorClass } from '../classify/classify-error.js'
 import {
   applyJitter,
   cappedDelay,

@@ -1,7 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk'
 import OpenAI from 'openai'
 import { afterEach, describe, expect, it } from 'vitest'
-import { classifyError } from '../../src/providers/classify.js'
+import { classifyError } from '../../src/classify/classify-error.js'
 import { startFakeProvider, type FakeProvider } from '../../src/testing/fake-provider/index.js'
 import { testClock } from '../../src/testing/test-clock.js'
 

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest'
 import { BackpressureShedError } from '../../src/core/errors/backpressure-shed-error.js'
 import { BrokenCircuitError } from '../../src/core/errors/broken-circuit-error.js'
 import { TimeoutError } from '../../src/core/errors/timeout-error.js'
-import { classifyError } from '../../src/providers/classify.js'
+import { classifyError } from '../../src/classify/classify-error.js'
 
 const headers = (h: Record<string, string>): Headers => new Headers(h)
 const openaiError = (status: number, body: object, h: Record<string, string> = {}) =>
