@@ -32,6 +32,11 @@ export class ExecutionContext implements CallContext {
   toucher: (() => void) | undefined = undefined
   /** True from the start of `fn` until a layer takes the hold (or `fn` returned a plain value). */
   holdable = false
+  /**
+   * How many times `fn` was called in this call. A layer compares it before and after `next()` to
+   * learn whether the work reached `fn` (a rate limit refunds a call that was shed or refused first).
+   */
+  fnStarts = 0
   readonly fn: (ctx: CallContext) => unknown
   private cleanups: (() => void)[] | undefined = undefined
 
@@ -160,6 +165,7 @@ function bothSettled(a: Promise<unknown>, b: Promise<unknown>): Promise<unknown>
  * hold (`takeHeld()`) closes the window.
  */
 export function callFn(ctx: ExecutionContext): Promise<unknown> {
+  ctx.fnStarts++
   ctx.holdable = true
   let result: unknown
   try {
