@@ -18,8 +18,12 @@
  *    expired lease frees the probe for the next caller. Only the probe's own token counts.
  * 4. Outcomes reported without a token while open or half-open are late answers from calls
  *    admitted before the breaker opened: they are ignored.
- * 5. cooldown(ms) opens the breaker for at least `ms` (capped at `maxRecoveryMs`) without counting
- *    a failure or a backoff step; recovery then goes through half-open as usual.
+ * 5. cooldown(ms) is the provider's "not before T" (a 429 or 529 with Retry-After), not an outage:
+ *    a closed breaker opens for `ms` (capped at `maxRecoveryMs`) without counting a failure or a
+ *    backoff step, marked `cooling`, and when the time is up it is closed again — no single-probe
+ *    gate, so every caller that waited goes through. An open breaker stays open for the longer of
+ *    the two and keeps its kind (an outage still recovers through half-open); a half-open one drops
+ *    its probe and reopens as an outage for the cooldown, then probes as before.
  */
 import type {
   Admission,
@@ -49,6 +53,8 @@ export interface BreakerRecord {
   openUntil: number
   /** Forced open by `isolate` until `reset`. */
   isolated: boolean
+  /** Open for a provider's cooldown (rule 5): when `openUntil` passes it closes instead of probing. */
+  cooling: boolean
   /** Token of the running half-open probe, if any. */
   probe: string | undefined
   /** When the probe's lease runs out (backend clock). */
@@ -69,6 +75,7 @@ export function newRecord(): BreakerRecord {
     opens: 0,
     openUntil: 0,
     isolated: false,
+    cooling: false,
     probe: undefined,
     probeUntil: 0,
     probeSuccesses: 0,
@@ -76,10 +83,18 @@ export function newRecord(): BreakerRecord {
   }
 }
 
-/** Applies the passage of time: open → half-open when the open time is up; an expired lease is freed. */
+/**
+ * Applies the passage of time: open → half-open when the open time is up (closed when it was a
+ * cooldown); an expired lease is freed.
+ */
 export function tick(r: BreakerRecord, now: number): void {
   if (r.state === 'open') {
     if (r.isolated || now < r.openUntil) return
+    if (r.cooling) {
+      r.state = 'closed'
+      r.cooling = false
+      return
+    }
     r.state = 'half-open'
     r.probe = undefined
     r.probeSuccesses = 0
@@ -96,7 +111,11 @@ export function admitCall(
   token: () => string,
 ): Admission {
   if (r.state === 'closed') return ALLOW
-  if (r.state === 'open') return { kind: 'deny', retryAfterMs: retryAfter(r, now), state: 'open' }
+  if (r.state === 'open') {
+    return r.cooling
+      ? { kind: 'deny', retryAfterMs: retryAfter(r, now), state: 'open', cooldown: true }
+      : { kind: 'deny', retryAfterMs: retryAfter(r, now), state: 'open' }
+  }
   if (r.probe !== undefined) return { kind: 'deny', retryAfterMs: 0, state: 'half-open' }
   r.probe = token()
   r.probeUntil = now + config.probeLeaseMs
@@ -150,7 +169,7 @@ export function renewProbe(r: BreakerRecord, config: CircuitConfig, token: strin
   if (r.state === 'half-open' && r.probe === token) r.probeUntil = now + config.probeLeaseMs
 }
 
-/** Opens for at least `ms` (capped at `maxRecoveryMs`) without counting a failure (rule 5). */
+/** Holds calls back for at least `ms` (capped at `maxRecoveryMs`) without counting a failure (rule 5). */
 export function coolDown(r: BreakerRecord, config: CircuitConfig, ms: number, now: number): void {
   if (r.isolated || !(ms > 0)) return
   const until = now + Math.min(ms, config.maxRecoveryMs)
@@ -158,6 +177,8 @@ export function coolDown(r: BreakerRecord, config: CircuitConfig, ms: number, no
     if (until > r.openUntil) r.openUntil = until
     return
   }
+  // Closed: a pause that ends closed. Half-open: the outage is still being probed, so it stays one.
+  r.cooling = r.state === 'closed'
   r.state = 'open'
   r.openUntil = until
   r.probe = undefined
@@ -168,6 +189,7 @@ export function coolDown(r: BreakerRecord, config: CircuitConfig, ms: number, no
 export function isolateRecord(r: BreakerRecord): void {
   r.state = 'open'
   r.isolated = true
+  r.cooling = false
   r.probe = undefined
   r.probeSuccesses = 0
 }
@@ -199,6 +221,7 @@ function retryAfter(r: BreakerRecord, now: number): number {
 
 function open(r: BreakerRecord, config: CircuitConfig, now: number, random: () => number): void {
   r.state = 'open'
+  r.cooling = false
   r.openUntil = now + openDurationMs(config, r.opens, r.opens > 0 ? random() : 0)
   r.probe = undefined
   r.probeSuccesses = 0
@@ -207,6 +230,7 @@ function open(r: BreakerRecord, config: CircuitConfig, now: number, random: () =
 
 function close(r: BreakerRecord): void {
   r.state = 'closed'
+  r.cooling = false
   r.failures = 0
   r.opens = 0
   r.probe = undefined

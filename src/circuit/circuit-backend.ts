@@ -29,9 +29,15 @@ export type Admission =
   | { readonly kind: 'probe'; readonly token: string }
   /**
    * Open, or half-open with the probe taken: fail fast. `retryAfterMs` is 0 when a probe is running
-   * and `Number.POSITIVE_INFINITY` while the breaker is isolated.
+   * and `Number.POSITIVE_INFINITY` while the breaker is isolated. `cooldown` is true when the
+   * breaker is open only for a provider's Retry-After (D6): it closes when `retryAfterMs` is up.
    */
-  | { readonly kind: 'deny'; readonly retryAfterMs: number; readonly state: CircuitState }
+  | {
+      readonly kind: 'deny'
+      readonly retryAfterMs: number
+      readonly state: CircuitState
+      readonly cooldown?: boolean
+    }
 
 /** A finished call's outcome, as classified ('ignore' outcomes are not recorded, a probe's lease is released instead). */
 export interface OutcomeReport {
@@ -67,10 +73,11 @@ export interface CircuitBackend {
   /** Extends a probe's lease while a held stream is still running (D4). */
   renew(service: string, config: CircuitConfig, token: string): void | Promise<void>
   /**
-   * Opens the service for `ms` without counting a failure (fleet cooldown on 429/529 + Retry-After,
-   * D6). `ms` is capped at `config.maxRecoveryMs`; an open breaker stays open for the longer of the
-   * two; a running probe's lease is dropped; an isolated breaker is left as it is. Recovery then goes
-   * through half-open as after any opening.
+   * Holds the service back for `ms` without counting a failure (fleet cooldown on 429/529 +
+   * Retry-After, D6). `ms` is capped at `config.maxRecoveryMs`. A closed breaker opens as a
+   * cooldown and is closed again when the time is up (no probe gate). An open breaker stays open
+   * for the longer of the two and keeps its kind; a half-open one drops its probe and reopens as an
+   * outage; an isolated breaker is left as it is.
    */
   cooldown(service: string, config: CircuitConfig, ms: number): void | Promise<void>
   /** Forces the breaker open until `reset()`. */

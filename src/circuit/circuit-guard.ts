@@ -1,7 +1,7 @@
 import { abortReason, noop } from '../core/abort.js'
 import { setTimer, systemClock, type Clock } from '../core/clock.js'
 import { type ExecutionContext, serviceOf } from '../core/context.js'
-import { BrokenCircuitError } from '../core/errors/broken-circuit-error.js'
+import { BrokenCircuitError, type BrokenCircuitReason } from '../core/errors/broken-circuit-error.js'
 import { EventEmitter, type Event } from '../core/events.js'
 import { GuardBase, type Next, RUN } from '../core/guard.js'
 import { optionalBoolean, optionalFunction, optionalString, requireOptions } from '../core/validate.js'
@@ -100,7 +100,7 @@ export class CircuitGuard extends GuardBase {
   }
 
   private run(next: Next, ctx: ExecutionContext, service: string, a: Admission): Promise<unknown> {
-    if (a.kind === 'deny') return this.reject(service, a.state, a.retryAfterMs)
+    if (a.kind === 'deny') return this.reject(service, a)
     return this.call(next, ctx, service, a.kind === 'probe' ? a.token : undefined)
   }
 
@@ -222,15 +222,18 @@ export class CircuitGuard extends GuardBase {
     return () => cancel()
   }
 
-  private reject(service: string, state: CircuitState, retryAfterMs: number): Promise<never> {
-    if (this.rejectEmitter.size > 0) this.rejectEmitter.emit({ service, state, retryAfterMs })
-    const message =
+  private reject(service: string, denial: Denial): Promise<never> {
+    const { state, retryAfterMs } = denial
+    const reason: BrokenCircuitReason =
       retryAfterMs === Number.POSITIVE_INFINITY
-        ? `circuit for service "${service}" is isolated until reset`
-        : state === 'half-open'
-          ? `circuit for service "${service}" is half-open and its probe is taken`
-          : undefined
-    return Promise.reject(new BrokenCircuitError(service, retryAfterMs, message))
+        ? 'isolated'
+        : denial.cooldown === true
+          ? 'cooldown'
+          : state === 'half-open'
+            ? 'half-open'
+            : 'open'
+    if (this.rejectEmitter.size > 0) this.rejectEmitter.emit({ service, state, retryAfterMs, reason })
+    return Promise.reject(new BrokenCircuitError(service, retryAfterMs, reason))
   }
 
   private serviceName(service: string | undefined): string {
@@ -251,6 +254,8 @@ export class CircuitGuard extends GuardBase {
 function callerAborted(signal: AbortSignal, ctx: ExecutionContext): boolean {
   return signal.aborted && !(signal === ctx.totalSignal && ctx.totalExpired)
 }
+
+type Denial = Extract<Admission, { kind: 'deny' }>
 
 /** Creates a circuit breaker guard. See `CircuitOptions` and DESIGN §3 C1–C6. */
 export function circuitGuard(options: CircuitOptions): CircuitGuard {

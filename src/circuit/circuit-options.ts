@@ -1,3 +1,4 @@
+import type { BrokenCircuitReason } from '../core/errors/broken-circuit-error.js'
 import type { Clock } from '../core/clock.js'
 import type { Health } from '../classify/classify-error.js'
 import type { CircuitBackend, CircuitState } from './circuit-backend.js'
@@ -73,6 +74,8 @@ export interface CircuitRejectEvent {
   readonly state: CircuitState
   /** Time until the breaker admits a probe; 0 while another caller probes; Infinity while isolated. */
   readonly retryAfterMs: number
+  /** Why: an outage (`'open'`), a taken probe, an isolation, or a provider's cooldown. */
+  readonly reason: BrokenCircuitReason
 }
 
 /** A call that ran has ended (for a held call: when its hold settled). */

@@ -2,7 +2,7 @@
 import { expect, it } from 'vitest'
 import type { StateChange } from '../../src/circuit/circuit-backend.js'
 import { isBrokenCircuitError } from '../../src/core/errors/broken-circuit-error.js'
-import { httpError } from '../helpers/deferred.js'
+import { deferred, httpError } from '../helpers/deferred.js'
 import { type ContractContext, serverError } from './contract-context.js'
 
 export function stateContract(t: ContractContext): void {
@@ -131,18 +131,64 @@ export function stateContract(t: ContractContext): void {
     expect(rejects[0]).toMatchObject({ service: t.service, state: 'open' })
   })
 
-  it('D6 cooldown opens for the given time without counting a failure', async () => {
+  it('D6 cooldown holds calls back for the given time without counting a failure', async () => {
     const g = t.guard()
     await t.failWith(g)
     const limited = httpError(429, { 'retry-after-ms': String(2 * t.R) })
     expect(await t.failWith(g, limited)).toBe(limited)
     expect(await g.state()).toBe('open')
     expect(await g.failureCount()).toBe(1)
-    const retryAfterMs = (await t.backend.snapshot(t.service, g.config)).retryAfterMs
+    const refused = await g.execute(() => 'x').catch((e: unknown) => e)
+    expect(isBrokenCircuitError(refused)).toBe(true)
+    expect(refused).toMatchObject({ reason: 'cooldown' })
+    const retryAfterMs = (refused as { retryAfterMs: number }).retryAfterMs
     expect(retryAfterMs).toBeGreaterThan(t.R)
     expect(retryAfterMs).toBeLessThanOrEqual(2 * t.R)
     await t.waitFor(retryAfterMs)
-    await t.succeed(g)
+    expect(await g.state()).toBe('closed')
+    expect(await g.failureCount()).toBe(1)
+  })
+
+  it('D6 when a cooldown ends the service is closed: every waiting caller goes through at once', async () => {
+    const g = t.guard()
+    const changes: string[] = []
+    g.onStateChange((e) => {
+      if (e.service === t.service) changes.push(`${e.from}>${e.to}`)
+    })
+    await t.failWith(g, httpError(429, { 'retry-after-ms': String(t.R) }))
+    await t.waitFor(t.R)
+    // Ten callers arrive together, each still running when the next is admitted: no probe gate.
+    const gates = Array.from({ length: 10 }, () => deferred<string>())
+    let ran = 0
+    const calls = gates.map((gate) =>
+      g.execute(() => {
+        ran++
+        return gate.promise
+      }),
+    )
+    await t.settle()
+    for (const gate of gates) gate.resolve('ok')
+    expect(await Promise.all(calls)).toEqual(gates.map(() => 'ok'))
+    expect(ran).toBe(10)
+    await t.settle()
+    expect(changes).toEqual(['closed>open', 'open>closed'])
+  })
+
+  it('D6 a cooldown during an outage keeps the outage: it still recovers through one probe', async () => {
+    const g = t.guard()
+    await t.openIt(g)
+    const before = (await t.backend.snapshot(t.service, g.config)).retryAfterMs
+    await t.backend.cooldown(t.service, g.config, before + t.R)
+    await t.waitFor(before + t.R)
+    expect(await g.state()).toBe('half-open')
+    const probe = deferred<string>()
+    const first = g.execute(() => probe.promise)
+    await t.settle()
+    const second = await g.execute(() => 'x').catch((e: unknown) => e)
+    expect(second).toMatchObject({ reason: 'half-open' })
+    probe.resolve('ok')
+    expect(await first).toBe('ok')
+    await t.settle()
     expect(await g.state()).toBe('closed')
   })
 

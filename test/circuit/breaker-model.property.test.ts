@@ -23,6 +23,8 @@ class Model {
   failures = 0
   failedProbes = 0
   openUntil = 0
+  /** Open only because the provider asked to wait: it ends closed, not half-open. */
+  cooling = false
   probe: number | undefined
   probeUntil = 0
   probeWins = 0
@@ -39,8 +41,12 @@ class Model {
     this.state = to
   }
 
-  /** Time passes: open ends after its time; a probe lease runs out. */
+  /** Time passes: open ends after its time (a cooldown closes again); a probe lease runs out. */
   observe(now: number): void {
+    if (this.state === 'open' && now >= this.openUntil && this.cooling) {
+      this.cooling = false
+      this.go('closed')
+    }
     if (this.state === 'open' && now >= this.openUntil) {
       this.go('half-open')
       this.probe = undefined
@@ -50,17 +56,20 @@ class Model {
       this.probe = undefined
   }
 
-  admit(now: number, id: number): { allowed: boolean; retryAfterMs?: number } {
+  admit(now: number, id: number): { allowed: boolean; retryAfterMs?: number; cooldown?: boolean } {
     this.observe(now)
     if (this.state === 'closed') return { allowed: true }
-    if (this.state === 'open') return { allowed: false, retryAfterMs: this.openUntil - now }
+    if (this.state === 'open') {
+      return { allowed: false, retryAfterMs: this.openUntil - now, cooldown: this.cooling }
+    }
     if (this.probe !== undefined) return { allowed: false, retryAfterMs: 0 }
     this.probe = id
     this.probeUntil = now + this.c.probeLeaseMs
     return { allowed: true }
   }
 
-  private openFor(now: number, ms: number): void {
+  private openFor(now: number, ms: number, cooling = false): void {
+    this.cooling = cooling
     this.go('open')
     this.openUntil = now + ms
     this.probe = undefined
@@ -75,6 +84,7 @@ class Model {
   }
 
   private closeNow(): void {
+    this.cooling = false
     this.go('closed')
     this.failures = 0
     this.failedProbes = 0
@@ -97,7 +107,7 @@ class Model {
     if (ending === 'cooldown' && cooldownMs > 0) {
       const until = now + Math.min(cooldownMs, this.c.maxRecoveryMs)
       if (this.state === 'open') this.openUntil = Math.max(this.openUntil, until)
-      else this.openFor(now, until - now)
+      else this.openFor(now, until - now, this.state === 'closed')
     }
     if (ending === 'ignore' || ending === 'cooldown') {
       if (wasProbe && this.state === 'half-open' && this.probe === id) this.probe = undefined
@@ -222,6 +232,7 @@ describe('breaker model', () => {
                 const error = await done.catch((e: unknown) => e)
                 expect(isBrokenCircuitError(error)).toBe(true)
                 expect((error as { retryAfterMs: number }).retryAfterMs).toBe(expected.retryAfterMs)
+                expect((error as { reason: string }).reason === 'cooldown').toBe(expected.cooldown === true)
               }
             } else if (inFlight.length > 0) {
               const [call] = inFlight.splice(op.pick % inFlight.length, 1)

@@ -174,7 +174,7 @@ describe('C6 events', () => {
       { service: 'svc', from: 'open', to: 'half-open' },
       { service: 'svc', from: 'half-open', to: 'closed' },
     ])
-    expect(rejects).toEqual([{ service: 'svc', state: 'open', retryAfterMs: R }])
+    expect(rejects).toEqual([{ service: 'svc', state: 'open', retryAfterMs: R, reason: 'open' }])
     expect(outcomes.map(({ outcome, durationMs }) => [outcome, durationMs])).toEqual([
       ['failure', 250],
       ['success', 0],
