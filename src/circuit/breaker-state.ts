@@ -146,17 +146,20 @@ export function recordOutcome(
       return
     }
     r.failures++
-    if (rateOpens || r.failures >= config.threshold) open(r, config, now, random)
+    if (rateOpens || r.failures >= config.threshold) open(r, config, now, 0) // opens is 0: no jitter
     return
   }
   if (r.state === 'open' || report.token === undefined || report.token !== r.probe) return
-  r.probe = undefined
   if (failed) {
+    // Drawn before anything changes: a `random` that throws leaves the record as it was.
+    const jitter = random()
+    r.probe = undefined
     r.opens++
-    open(r, config, now, random)
-  } else if (++r.probeSuccesses >= config.halfOpenSuccesses) {
-    close(r)
+    open(r, config, now, jitter)
+    return
   }
+  r.probe = undefined
+  if (++r.probeSuccesses >= config.halfOpenSuccesses) close(r)
 }
 
 /** A probe ended without a verdict: the next caller may probe. */
@@ -219,10 +222,11 @@ function retryAfter(r: BreakerRecord, now: number): number {
   return r.isolated ? Number.POSITIVE_INFINITY : Math.max(0, r.openUntil - now)
 }
 
-function open(r: BreakerRecord, config: CircuitConfig, now: number, random: () => number): void {
+/** Opens for the backed-off duration; `jitter` in [0, 1) spreads a repeated opening. */
+function open(r: BreakerRecord, config: CircuitConfig, now: number, jitter: number): void {
   r.state = 'open'
   r.cooling = false
-  r.openUntil = now + openDurationMs(config, r.opens, r.opens > 0 ? random() : 0)
+  r.openUntil = now + openDurationMs(config, r.opens, jitter)
   r.probe = undefined
   r.probeSuccesses = 0
   if (r.window !== undefined) clearWindow(r.window)

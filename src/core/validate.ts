@@ -5,7 +5,8 @@ import type { Clock } from './clock.js'
  * configuration fails at construction with a sentence the user can act on.
  */
 
-function show(value: unknown): string {
+/** A value as an error message shows it: strings quoted, objects by kind. */
+export function show(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value)
   if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value)
   if (typeof value === 'function') return 'a function'
@@ -166,4 +167,21 @@ export function optionalClock(owner: string, value: unknown, needsSleep = true):
 /** Throws a RangeError naming the option, for cross-option rules (e.g. softLimit < hardLimit). */
 export function invalidOption(owner: string, option: string, expected: string, value: unknown): never {
   fail('range', owner, option, expected, value)
+}
+
+/**
+ * Validates an optional `random` option (a source of randomness in [0, 1), like `Math.random`).
+ * What it returns is checked on every call: a NaN or out-of-range value would otherwise turn into
+ * NaN or negative delays, so it is a TypeError at call time instead.
+ */
+export function optionalRandom(owner: string, value: unknown): (() => number) | undefined {
+  const random = optionalFunction<() => unknown>(owner, 'random', value)
+  if (random === undefined) return undefined
+  return () => {
+    const r = random()
+    if (typeof r !== 'number' || !(r >= 0 && r < 1)) {
+      throw new TypeError(`${owner}: option "random" must return a number in [0, 1), got ${show(r)}`)
+    }
+    return r
+  }
 }

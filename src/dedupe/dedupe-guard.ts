@@ -19,6 +19,11 @@ import { CLAIM, jsonSize, ResultCache } from './result-cache.js'
 const OWNER = 'dedupeGuard'
 /** Default bound on kept results and claims. */
 export const DEFAULT_MAX_ENTRIES = 1_000
+/**
+ * Highest `maxEntries`: lru-cache allocates its index for `max` entries up front (about 40 bytes
+ * each), so a larger bound would take memory before the first call; bound bigger caches by bytes.
+ */
+export const MAX_DEDUPE_ENTRIES = 1_000_000
 
 const NEW: DedupeCheck = Object.freeze({ status: 'new' })
 const IN_PROGRESS: DedupeCheck = Object.freeze({ status: 'in-progress' })
@@ -48,6 +53,7 @@ export class DedupeGuard extends GuardBase {
     this.maxEntries = optionalNumber(OWNER, 'maxEntries', o.maxEntries, DEFAULT_MAX_ENTRIES, {
       integer: true,
       min: 1,
+      max: MAX_DEDUPE_ENTRIES,
     })
     this.maxBytes = optionalNumber(OWNER, 'maxBytes', o.maxBytes, undefined, { integer: true, min: 1 })
     const sizeOf = optionalFunction<(value: unknown, key: string) => number>(OWNER, 'sizeOf', o.sizeOf)

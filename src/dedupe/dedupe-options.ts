@@ -12,7 +12,9 @@ export interface DedupeOptions {
   ttlMs: number
   /**
    * Most results and claims kept at once; the least recently used is evicted first. Calls in
-   * flight are not counted and never evicted. Default 1 000; an integer >= 1.
+   * flight are not counted and never evicted. Default 1 000; an integer from 1 to 1 000 000
+   * (`MAX_DEDUPE_ENTRIES`: the cache's index is allocated up front, so bound larger caches with
+   * `maxBytes`).
    */
   maxEntries?: number
   /**

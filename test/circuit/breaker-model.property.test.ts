@@ -200,7 +200,7 @@ describe('breaker model', () => {
     await fc.assert(
       fc.asyncProperty(
         configArb,
-        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
         fc.array(opArb, { minLength: 20, maxLength: 80 }),
         async (options, jitter, ops) => {
           const clock = testClock()

@@ -51,20 +51,20 @@ describe('C1 closed → open → half-open → closed', () => {
       }
       return seen
     }
-    expect(await opens(() => 1)).toEqual([R, 2 * R, 4 * R, 5 * R, 5 * R])
+    expect(await opens(() => 0.75)).toEqual([R, 1.75 * R, 3.5 * R, 5 * R, 5 * R])
     expect(await opens(() => 0)).toEqual([R, R, 2 * R, 4 * R, 5 * R])
     expect(await opens(() => 0.5)).toEqual([R, 1.5 * R, 3 * R, 5 * R, 5 * R])
   })
 
   it('C1 halfOpenSuccesses probes, one at a time, close it; a failed one reopens it', async () => {
-    const { g, clock } = setup({ halfOpenSuccesses: 2, random: () => 1 })
+    const { g, clock } = setup({ halfOpenSuccesses: 2, random: () => 0.5 })
     await openIt(g)
     await clock.advance(R)
     await succeed(g)
     expect(await g.state()).toBe('half-open')
     await fail(g)
-    expect([await g.state(), await retryAfter(g)]).toEqual(['open', 2 * R])
-    await clock.advance(2 * R)
+    expect([await g.state(), await retryAfter(g)]).toEqual(['open', 1.5 * R])
+    await clock.advance(1.5 * R)
     await succeed(g)
     await succeed(g)
     expect(await g.state()).toBe('closed')

@@ -152,6 +152,28 @@ describe('compose', () => {
     await expect(guard.execute(42 as never)).rejects.toThrow(/fn must be a function/)
   })
 
+  it.each([
+    ['null', null, /call options must be an object or undefined, got null/],
+    ['a number', 5, /call options must be an object or undefined, got 5/],
+    ['a string', 'x', /call options must be an object or undefined, got "x"/],
+  ])('rejects call options that are %s with a TypeError naming the argument', async (_, call, message) => {
+    let ran = false
+    const error = await compose(retryGuard({ maxAttempts: 1 }))
+      .execute(() => (ran = true), call as never)
+      .catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(TypeError)
+    expect((error as Error).message).toMatch(message)
+    expect(ran).toBe(false)
+  })
+
+  it('a cost given as a string is a TypeError that says it got a string', async () => {
+    const error = await compose()
+      .execute(() => 1, { cost: '3' as never })
+      .catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(TypeError)
+    expect((error as Error).message).toMatch(/"cost" must be a finite number >= 0, got a string "3"/)
+  })
+
   it('rejects something that is not a guard at construction', () => {
     expect(() => compose({} as Guard)).toThrow(/argument 0 must be a Guard/)
   })

@@ -16,6 +16,18 @@ const rows: InvalidOptionRow[] = [
   ['ttlMs Infinity', () => dedupeGuard({ ttlMs: Infinity }), RangeError, /"ttlMs".*got Infinity/],
   ['ttlMs string', () => dedupeGuard({ ttlMs: '5' as never }), TypeError, /"ttlMs".*got "5"/],
   ['maxEntries 0', () => dedupeGuard({ ttlMs: 1, maxEntries: 0 }), RangeError, /"maxEntries".*got 0/],
+  [
+    'maxEntries above MAX_DEDUPE_ENTRIES (it would allocate the index up front)',
+    () => dedupeGuard({ ttlMs: 1, maxEntries: 1e7 }),
+    RangeError,
+    /"maxEntries".*<= 1000000.*got 10000000/,
+  ],
+  [
+    'maxEntries 2^31',
+    () => dedupeGuard({ ttlMs: 1, maxEntries: 2 ** 31 }),
+    RangeError,
+    /"maxEntries".*got 2147483648/,
+  ],
   ['maxEntries 1.5', () => dedupeGuard({ ttlMs: 1, maxEntries: 1.5 }), RangeError, /"maxEntries".*got 1.5/],
   ['maxBytes 0', () => dedupeGuard({ ttlMs: 1, maxBytes: 0 }), RangeError, /"maxBytes".*got 0/],
   ['maxBytes 2.5', () => dedupeGuard({ ttlMs: 1, maxBytes: 2.5 }), RangeError, /"maxBytes".*got 2.5/],

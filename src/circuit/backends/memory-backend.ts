@@ -1,6 +1,6 @@
 import { systemClock, type Clock } from '../../core/clock.js'
 import { EventEmitter } from '../../core/events.js'
-import { optionalFunction, optionalNumber, requireOptions } from '../../core/validate.js'
+import { optionalNumber, optionalRandom, requireOptions } from '../../core/validate.js'
 import {
   admitCall,
   ALLOW,
@@ -71,7 +71,7 @@ export class InMemoryCircuitBackend implements CircuitBackend {
       min: 1,
     })
     this.clock = optionalClock(OWNER, o.clock) ?? systemClock
-    this.random = optionalFunction<() => number>(OWNER, 'random', o.random) ?? Math.random
+    this.random = optionalRandom(OWNER, o.random) ?? Math.random
   }
 
   /** Services currently kept. */
