@@ -1,6 +1,6 @@
 import { abortReason, noop, onAbort } from '../core/abort.js'
 import { setTimer, systemClock, type Clock } from '../core/clock.js'
-import { serviceOf, type ExecutionContext } from '../core/context.js'
+import { serviceOf, type Straggler, whenWorkEnds, type ExecutionContext } from '../core/context.js'
 import { BackpressureShedError, type ShedReason } from '../core/errors/backpressure-shed-error.js'
 import { EventEmitter } from '../core/events.js'
 import { GuardBase, type Next, RUN } from '../core/guard.js'
@@ -109,32 +109,40 @@ export class BackpressureGuard extends GuardBase {
   }
 
   /**
-   * Runs an admitted call; its slot is released when the call, and any hold, has ended. Written
+   * Runs an admitted call; its slot is released when the work has really ended: the call, any hold,
+   * and any `fn` a layer inside answered early for (an attempt timeout, a caller's abort). Written
    * with `then` rather than `async`: one promise per call on the hot path instead of three.
    */
   private admitted(next: Next, ctx: ExecutionContext, cost: number): Promise<unknown> {
+    const mark = ctx.stragglers
     let running: Promise<unknown>
     try {
       running = next(ctx)
     } catch (error) {
-      this.release(cost)
+      this.releaseAfter(ctx, mark, undefined, cost)
       return Promise.reject(error)
     }
     return running.then(
       (value) => {
-        const held = ctx.takeHeld()
-        if (held === undefined) this.release(cost)
-        else {
-          const release = (): void => this.release(cost)
-          held.then(release, release)
-        }
+        this.releaseAfter(ctx, mark, ctx.takeHeld(), cost)
         return value
       },
       (error: unknown) => {
-        this.release(cost)
+        this.releaseAfter(ctx, mark, undefined, cost)
         throw error
       },
     )
+  }
+
+  /** Releases the slot now, or once the hold and the work left running inside have ended. */
+  private releaseAfter(
+    ctx: ExecutionContext,
+    mark: Straggler | undefined,
+    held: Promise<unknown> | undefined,
+    cost: number,
+  ): void {
+    if (held === undefined && ctx.stragglers === mark) this.release(cost)
+    else whenWorkEnds(ctx, mark, held, () => this.release(cost))
   }
 
   private enqueue(next: Next, ctx: ExecutionContext, cost: number): Promise<unknown> {

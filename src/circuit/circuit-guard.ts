@@ -1,10 +1,16 @@
 import { abortReason, noop } from '../core/abort.js'
 import { setTimer, systemClock, type Clock } from '../core/clock.js'
-import { type ExecutionContext, serviceOf } from '../core/context.js'
+import { type ExecutionContext, serviceOf, whenWorkEnds } from '../core/context.js'
 import { BrokenCircuitError, type BrokenCircuitReason } from '../core/errors/broken-circuit-error.js'
 import { EventEmitter, type Event } from '../core/events.js'
 import { GuardBase, type Next, RUN } from '../core/guard.js'
-import { optionalBoolean, optionalFunction, optionalString, requireOptions } from '../core/validate.js'
+import {
+  optionalBoolean,
+  optionalFunction,
+  optionalRandom,
+  optionalString,
+  requireOptions,
+} from '../core/validate.js'
 import { classifyError, type Health } from '../classify/classify-error.js'
 import { InMemoryCircuitBackend } from './backends/memory-backend.js'
 import { optionalBackend, optionalClock } from './check-shapes.js'
@@ -56,7 +62,7 @@ export class CircuitGuard extends GuardBase {
     this.classify = optionalFunction<(error: unknown) => Health>(OWNER, 'classify', o.classify)
     this.honorRetryAfter = optionalBoolean(OWNER, 'honorRetryAfter', o.honorRetryAfter, true)
     this.clock = optionalClock(OWNER, o.clock) ?? systemClock
-    const random = optionalFunction<() => number>(OWNER, 'random', o.random)
+    const random = optionalRandom(OWNER, o.random)
     this.backend =
       optionalBackend(OWNER, o.backend) ?? new InMemoryCircuitBackend({ clock: this.clock, random })
     const backend = this.backend
@@ -113,6 +119,7 @@ export class CircuitGuard extends GuardBase {
   ): Promise<unknown> {
     // The signal the caller gave this layer: an abort of it (not of an inner timeout) means "ignore".
     const signal = ctx.signal
+    const mark = ctx.stragglers
     const started = this.outcomeEmitter.size > 0 ? this.clock.now() : Number.NaN
     let running: Promise<unknown>
     try {
@@ -129,7 +136,13 @@ export class CircuitGuard extends GuardBase {
         return value
       },
       (error: unknown) => {
-        this.finish(service, token, signal, ctx, started, true, error)
+        // A probe answered early (timeout, abort) keeps its lease while its fn still runs, so a
+        // second probe never runs beside it (R8); the lease's expiry still bounds the wait.
+        if (token !== undefined && ctx.stragglers !== mark) {
+          whenWorkEnds(ctx, mark, undefined, () =>
+            this.finish(service, token, signal, ctx, started, true, error),
+          )
+        } else this.finish(service, token, signal, ctx, started, true, error)
         throw error
       },
     )

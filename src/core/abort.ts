@@ -35,17 +35,24 @@ export function linkedController(parent: AbortSignal): { controller: AbortContro
 
 /**
  * Settles like `promise`, or rejects with the signal's reason as soon as it aborts, whichever is
- * first. A late rejection of `promise` is observed so it never surfaces as unhandled.
+ * first. A late rejection of `promise` is observed so it never surfaces as unhandled. When the
+ * abort wins, `owner` (if given; a call's context) is told of the promise that is still running.
  */
-export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+export function raceAbort<T>(
+  promise: Promise<T>,
+  signal: AbortSignal,
+  owner?: { abandon(running: Promise<unknown>): void },
+): Promise<T> {
   if (signal === NEVER_ABORTED) return promise
   if (signal.aborted) {
     promise.catch(noop)
+    owner?.abandon(promise)
     return Promise.reject(abortReason(signal))
   }
   return new Promise<T>((resolve, reject) => {
     const remove = onAbort(signal, () => {
       promise.catch(noop)
+      owner?.abandon(promise)
       reject(abortReason(signal))
     })
     promise.then(

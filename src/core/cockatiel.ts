@@ -2,6 +2,7 @@ import { type IDefaultPolicyContext, type IFailureEvent, type IPolicy, type ISuc
 import type { CallOptions } from './call-options.js'
 import type { ExecutionContext } from './context.js'
 import { EventEmitter } from './events.js'
+import { runInside } from './foreign-layer.js'
 import { GuardBase, type Guard, type Next, RUN } from './guard.js'
 import { requireOptions } from './validate.js'
 
@@ -55,13 +56,7 @@ class PolicyGuard extends GuardBase {
   }
 
   [RUN](next: Next, ctx: ExecutionContext): Promise<unknown> {
-    const outerSignal = ctx.signal
-    return this.policy.execute(({ signal }) => {
-      ctx.signal = signal
-      return next(ctx).finally(() => {
-        ctx.signal = outerSignal
-      })
-    }, outerSignal)
+    return runInside(ctx, next, (fn) => this.policy.execute(fn, ctx.signal))
   }
 }
 

@@ -1,5 +1,6 @@
 import type { CallContext } from './call-options.js'
 import { callFn, type ExecutionContext } from './context.js'
+import { runInside } from './foreign-layer.js'
 import { GuardBase, isChainable, type Guard, type Next, RUN } from './guard.js'
 
 /** A guard made of others, outermost first. */
@@ -13,8 +14,8 @@ class Composed extends GuardBase implements ComposedGuard {
   /** The chain ending in the user's function, built once: no allocation per call. */
   private readonly chain: Next
   private readonly defers: boolean
-  /** The outermost guard with a whole-call deadline: it starts when the call enters the chain. */
-  private readonly total: TotalBound | undefined
+  /** The guards with a whole-call deadline: they start when the call enters the chain. */
+  private readonly totals: readonly TotalBound[]
 
   constructor(guards: readonly Guard[]) {
     super()
@@ -23,7 +24,7 @@ class Composed extends GuardBase implements ComposedGuard {
     const flat = flatten(guards)
     this.chain = buildChain(flat, callFn)
     this.defers = flat.some((g) => isChainable(g) && g.defersCleanup === true)
-    this.total = flat.find(isTotalBound)
+    this.totals = flat.filter(isTotalBound)
   }
 
   override get defersCleanup(): boolean {
@@ -31,8 +32,8 @@ class Composed extends GuardBase implements ComposedGuard {
   }
 
   [RUN](next: Next, ctx: ExecutionContext): Promise<unknown> {
-    // Time queued or sleeping before the first attempt counts toward the total bound too.
-    if (this.total !== undefined && ctx.deadline === undefined) this.total.beginTotal(ctx)
+    // Time queued or sleeping before the first attempt counts toward every total bound too.
+    for (let i = 0; i < this.totals.length; i++) this.totals[i]!.beginTotal(ctx)
     return next === callFn ? this.chain(ctx) : buildChain(flatten(this.guards), next)(ctx)
   }
 }
@@ -83,34 +84,15 @@ function step(guard: Guard, next: Next): Next {
   return (ctx) => foreignStep(guard, next, ctx)
 }
 
-/**
- * A guard written outside breakwater only has `execute()`: run the rest of the chain inside it,
- * adopting the signal it hands out and passing holds back to it.
- */
+/** A guard written outside breakwater only has `execute()`: run the rest of the chain inside it. */
 function foreignStep(guard: Guard, next: Next, ctx: ExecutionContext): Promise<unknown> {
-  return guard.execute(
-    (inner: CallContext) => {
-      const outerSignal = ctx.signal
-      ctx.signal = inner.signal
-      return next(ctx).then(
-        (value) => {
-          ctx.signal = outerSignal
-          const held = ctx.takeHeld()
-          if (held !== undefined) inner.hold(held)
-          return value
-        },
-        (error: unknown) => {
-          ctx.signal = outerSignal
-          throw error
-        },
-      )
-    },
-    {
+  return runInside(ctx, next, (fn) =>
+    guard.execute(fn as (inner: CallContext) => Promise<unknown>, {
       signal: ctx.signal,
       service: ctx.serviceFromCall ? ctx.service : undefined,
       key: ctx.key,
       cost: ctx.cost,
       priority: ctx.priority,
-    },
+    }),
   )
 }

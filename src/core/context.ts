@@ -1,6 +1,7 @@
 import { isAbortSignal, NEVER_ABORTED, noop } from './abort.js'
 import type { CallContext, CallOptions, Priority } from './call-options.js'
 import type { Clock } from './clock.js'
+import { show } from './validate.js'
 
 const OWNER = 'execute'
 
@@ -37,6 +38,12 @@ export class ExecutionContext implements CallContext {
    * learn whether the work reached `fn` (a rate limit refunds a call that was shed or refused first).
    */
   fnStarts = 0
+  /**
+   * Work that goes on after a layer answered early (an attempt timeout or a caller's abort won the
+   * race against `fn`), newest first. Layers that account for resources (a backpressure slot, a
+   * probe lease) release them only once this work has ended too: see `whenWorkEnds`.
+   */
+  stragglers: Straggler | undefined = undefined
   readonly fn: (ctx: CallContext) => unknown
   private cleanups: (() => void)[] | undefined = undefined
 
@@ -51,6 +58,9 @@ export class ExecutionContext implements CallContext {
       this.priority = 'foreground'
       return
     }
+    if (typeof call !== 'object' || call === null) {
+      throw new TypeError(`${OWNER}: call options must be an object or undefined, got ${show(call)}`)
+    }
     const { signal, service, key, cost, priority } = call
     if (signal !== undefined && !isAbortSignal(signal)) {
       throw new TypeError(`${OWNER}: call option "signal" must be an AbortSignal, got ${typeof signal}`)
@@ -63,7 +73,12 @@ export class ExecutionContext implements CallContext {
     if (key !== undefined && typeof key !== 'string') {
       throw new TypeError(`${OWNER}: call option "key" must be a string, got ${typeof key}`)
     }
-    if (cost !== undefined && (typeof cost !== 'number' || !Number.isFinite(cost) || cost < 0)) {
+    if (cost !== undefined && typeof cost !== 'number') {
+      throw new TypeError(
+        `${OWNER}: call option "cost" must be a finite number >= 0, got a ${typeof cost} ${show(cost)}`,
+      )
+    }
+    if (cost !== undefined && (!Number.isFinite(cost) || cost < 0)) {
       throw new RangeError(`${OWNER}: call option "cost" must be a finite number >= 0, got ${String(cost)}`)
     }
     if (priority !== undefined && priority !== 'foreground' && priority !== 'background') {
@@ -115,6 +130,12 @@ export class ExecutionContext implements CallContext {
     this.toucher?.()
   }
 
+  /** Records that `work` goes on although a layer has answered: outer accounting waits for it. */
+  abandon(work: Promise<unknown>): void {
+    work.catch(noop)
+    this.stragglers = { work, earlier: this.stragglers }
+  }
+
   /**
    * What the attempt that just returned is holding, if anything. Layers read holds through this
    * right after `next()` resolves; it also closes the window in which `hold()` is accepted.
@@ -147,6 +168,34 @@ export class ExecutionContext implements CallContext {
   get hasCleanups(): boolean {
     return this.cleanups !== undefined
   }
+}
+
+/** One piece of work still running after its layer answered (see `ExecutionContext.stragglers`). */
+export interface Straggler {
+  readonly work: Promise<unknown>
+  readonly earlier: Straggler | undefined
+}
+
+/**
+ * Calls `done` once the work a layer started has really ended: `held` (a stream's hold, if any)
+ * and every straggler recorded since `mark` (what `ctx.stragglers` was when the layer began).
+ * Synchronous when there is nothing to wait for: the common case costs one comparison.
+ */
+export function whenWorkEnds(
+  ctx: ExecutionContext,
+  mark: Straggler | undefined,
+  held: Promise<unknown> | undefined,
+  done: () => void,
+): void {
+  let s = ctx.stragglers
+  if (s === mark) {
+    if (held === undefined) done()
+    else held.then(done, done)
+    return
+  }
+  const pending: Promise<unknown>[] = held === undefined ? [] : [held]
+  for (; s !== mark && s !== undefined; s = s.earlier) pending.push(s.work)
+  void Promise.allSettled(pending).then(done)
 }
 
 /** Settles when both settle; rejects with the first rejection. */

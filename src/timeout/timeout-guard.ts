@@ -35,7 +35,7 @@ export class TimeoutGuard extends GuardBase {
   }
 
   [RUN](next: Next, ctx: ExecutionContext): Promise<unknown> {
-    if (this.totalMs !== undefined && ctx.deadline === undefined) this.beginTotal(ctx)
+    if (this.totalMs !== undefined) this.beginTotal(ctx)
     if (this.ownController) return this.attempt(next, ctx)
     // Only a total bound (or none): the call's signal already carries it; race it so an fn that
     // ignores its signal still ends on time. No bound at all: straight through.
@@ -46,19 +46,24 @@ export class TimeoutGuard extends GuardBase {
    * Starts the whole-call deadline. `compose()` calls this when the call enters the chain, so time
    * spent queued before the first attempt counts; a lone guard starts it on the call's first pass.
    * It replaces the call's signal for good, so retry sleeps are cut short too; the timer ends when
-   * the call ends.
+   * the call ends. Nested bounds: the tightest deadline wins — a bound that would end no earlier
+   * than the one in place (its own, on a retry's next pass) adds nothing.
    */
   beginTotal(ctx: ExecutionContext): void {
     const totalMs = this.totalMs
-    if (totalMs === undefined || ctx.deadline !== undefined) return
+    if (totalMs === undefined) return
+    const clock = this.clock
+    const at = clock.now() + totalMs
+    const current = ctx.deadline
+    if (current !== undefined && current.at - current.clock.now() <= totalMs) return
     const { controller, unlink } = linkedController(ctx.signal)
-    const cancel = setTimer(this.clock, totalMs, () => {
-      ctx.totalExpired = !controller.signal.aborted
+    const cancel = setTimer(clock, totalMs, () => {
+      if (!controller.signal.aborted) ctx.totalExpired = true
       controller.abort(new TimeoutError('total', totalMs))
     })
     ctx.signal = controller.signal
     ctx.totalSignal = controller.signal
-    ctx.deadline = { clock: this.clock, at: this.clock.now() + totalMs }
+    ctx.deadline = { clock, at }
     ctx.defer(() => {
       cancel()
       unlink()
@@ -67,7 +72,7 @@ export class TimeoutGuard extends GuardBase {
 
   private async raceTotal(next: Next, ctx: ExecutionContext): Promise<unknown> {
     ctx.held = undefined
-    const value = await raceAbort(next(ctx), ctx.signal)
+    const value = await raceAbort(next(ctx), ctx.signal, ctx)
     const held = ctx.takeHeld()
     if (held !== undefined) ctx.held = surfaceTimeouts(held, ctx.signal)
     return value
@@ -85,7 +90,7 @@ export class TimeoutGuard extends GuardBase {
     ctx.held = undefined
     let value: unknown
     try {
-      value = await raceAbort(next(ctx), controller.signal)
+      value = await raceAbort(next(ctx), controller.signal, ctx)
     } catch (error) {
       unlink()
       // The SDK reports our abort as its own AbortError: the caller should see which bound ran out.
@@ -125,7 +130,9 @@ export class TimeoutGuard extends GuardBase {
       const check = (): void => {
         const quiet = clock.now() - last
         if (quiet >= idleMs) controller.abort(new TimeoutError('idle', idleMs))
-        else cancelIdle = setTimer(clock, idleMs - quiet, check)
+        // Whole milliseconds: a fractional remainder smaller than the clock's resolution would
+        // re-arm at the same instant forever.
+        else cancelIdle = setTimer(clock, Math.ceil(idleMs - quiet), check)
       }
       cancelIdle = setTimer(clock, idleMs, check)
     }

@@ -126,6 +126,23 @@ describe('T1 timeout guard', () => {
     expect(clock.pending).toBe(0)
   })
 
+  it('T1 an idle bound fires on fractional clock readings (a sub-ulp remainder never re-arms forever)', async () => {
+    // At this start time, (start + 500) - start is 499.99999999999994: the gap left is smaller than
+    // the clock can add, so re-arming for it would fire at the same instant again and again.
+    const clock = testClock(155.16731664261948)
+    const guard = timeoutGuard({ idleMs: 500, clock })
+    const stream = deferred()
+    let signal: AbortSignal | undefined
+    await guard.execute((ctx) => {
+      signal = ctx.signal
+      ctx.hold(stream.promise)
+      return 'first chunk'
+    })
+    await clock.advance(501)
+    expect(signal!.reason).toMatchObject({ kind: 'idle' })
+    stream.resolve()
+  })
+
   it('T1 the idle timer stops when the hold settles', async () => {
     const clock = testClock()
     const guard = timeoutGuard({ idleMs: 100, totalMs: 1_000, clock })
