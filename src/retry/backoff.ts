@@ -5,6 +5,14 @@ export const MAX_RETRY_DELAY_MS = 60_000
 /** Default delay before the first retry. */
 export const DEFAULT_BASE_DELAY_MS = 500
 
+/**
+ * A wait the provider asked for is spread up to this share of it later (never earlier), so the
+ * callers told the same Retry-After do not all arrive in the same millisecond…
+ */
+export const RETRY_AFTER_SPREAD_RATIO = 0.1
+/** …and never more than this much later. */
+export const RETRY_AFTER_SPREAD_MAX_MS = 1_000
+
 export type Jitter = 'full' | 'equal' | 'none'
 
 /**

@@ -9,7 +9,10 @@ export interface RetryOptions {
   baseDelayMs?: number
   /** Cap on every delay, from backoff or Retry-After. Default and highest allowed: 60 000 ms. */
   maxDelayMs?: number
-  /** 'full' (default): uniform in [0, delay]; 'equal': [delay/2, delay]; 'none'. Never above the cap. */
+  /**
+   * 'full' (default): uniform in [0, delay]; 'equal': [delay/2, delay]; 'none' (also no spread of
+   * Retry-After waits). Never above the cap.
+   */
   jitter?: Jitter
   /** Which errors to retry. Default: `classifyError(err).retryable`. */
   retryOn?: (error: unknown) => boolean
@@ -20,14 +23,18 @@ export interface RetryOptions {
   retryOnResult?: (value: unknown) => boolean
   /**
    * Waits what the provider asked for (retry-after-ms, retry-after) instead of the backoff, when
-   * it is within `maxDelayMs`; a longer request makes the guard give up at once. Default true.
+   * it is within `maxDelayMs`; a longer request makes the guard give up at once. The wait is never
+   * shortened, and spread up to 10 % (at most 1 s) later unless `jitter` is 'none'. Default true.
    */
   honorRetryAfter?: boolean
   /** Shared budget that caps retries as a share of calls (see `retryBudget`). Default: none. */
   budget?: RetryBudget
   /** Source of time for sleeps and HTTP-date Retry-After. Default `systemClock`. */
   clock?: Clock
-  /** Source of randomness for jitter, in [0, 1). Default `Math.random`. */
+  /**
+   * Source of randomness for jitter and for the spread of Retry-After waits, in [0, 1) (checked on
+   * every call: anything else is a TypeError). Default `Math.random`.
+   */
   random?: () => number
   /** Service name used in events when the call names none. */
   service?: string
@@ -47,6 +54,14 @@ export interface RetryEvent {
   service: string
   /** `classifyError(error).reason`, or 'result' for a rejected result. Bounded: safe as a label. */
   reason: string
+}
+
+export interface CooldownWaitEvent {
+  /** The attempt that was refused by the cooldown; it runs again after the wait. */
+  attempt: number
+  /** How long the guard waits: the cooldown's time left, spread a little later. */
+  delayMs: number
+  service: string
 }
 
 export interface GiveUpEvent {

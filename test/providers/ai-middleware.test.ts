@@ -38,7 +38,7 @@ describe('guardMiddleware (AI SDK, with a fetch-based model against the fake pro
   it('R2 a 429 with retry-after-ms is retried once after that wait; K3 insufficient_quota never', async () => {
     const clock = testClock()
     const fake = await fakeProvider()
-    const retry = retryGuard({ maxAttempts: 3, clock })
+    const retry = retryGuard({ maxAttempts: 3, clock, jitter: 'none' })
     const retried = deferred<number>()
     retry.onRetry((e) => retried.resolve(e.delayMs))
     fake.fail({ kind: 'rate_limit', retryAfterMs: 1500 })

@@ -59,7 +59,7 @@ describe('wrapOpenAI', () => {
   it('R2 a 429 with retry-after-ms: 1500 is retried exactly once, after 1.5 s on the guard clock', async () => {
     const clock = testClock()
     const fake = await fakeProvider()
-    const retry = retryGuard({ maxAttempts: 3, clock })
+    const retry = retryGuard({ maxAttempts: 3, clock, jitter: 'none' })
     const retried = deferred<number>()
     retry.onRetry((e) => retried.resolve(e.delayMs))
     fake.fail({ kind: 'rate_limit', retryAfterMs: 1500 })

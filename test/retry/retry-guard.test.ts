@@ -82,7 +82,8 @@ describe('R2 Retry-After', () => {
 
   it('R2 reads retry-after in seconds and as an HTTP date', async () => {
     const clock = testClock(Date.parse('2026-03-01T12:00:00Z'))
-    const guard = retryGuard({ maxAttempts: 3, clock })
+    // random 0: no spread, so the waits are exactly what was asked.
+    const guard = retryGuard({ maxAttempts: 3, clock, random: () => 0 })
     const { fn, starts } = failing(clock, [
       httpError(503, { 'retry-after': '2' }),
       httpError(503, { 'retry-after': new Date(Date.parse('2026-03-01T12:00:05Z')).toUTCString() }),
