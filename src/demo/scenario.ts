@@ -13,6 +13,9 @@ export interface Phase {
   readonly what: string
 }
 
+/** The act in which the provider rate-limits with a Retry-After: every foreground call still succeeds. */
+export const BURST_PHASE = '429 burst'
+
 export const PHASES: readonly Phase[] = Object.freeze([
   {
     name: 'warm-up',
@@ -20,7 +23,12 @@ export const PHASES: readonly Phase[] = Object.freeze([
     until: 0.15,
     what: 'normal traffic (throughout: brief 502 blips that retries absorb)',
   },
-  { name: '429 burst', from: 0.15, until: 0.2, what: 'anthropic answers 429 with a retry-after' },
+  {
+    name: BURST_PHASE,
+    from: 0.15,
+    until: 0.2,
+    what: 'anthropic answers a burst of 429s with a retry-after: callers wait it out, all succeed',
+  },
   { name: 'spike', from: 0.25, until: 0.4, what: 'agents stop thinking: background work is shed' },
   { name: 'outage', from: 0.45, until: 0.65, what: 'openai answers 503, then 500' },
   { name: 'recovery', from: 0.65, until: 1, what: 'openai is healthy again: the breaker probes and closes' },
@@ -73,12 +81,14 @@ export function scenario(durationS: number): Scenario {
 export function scheduleFaults(fake: FakeProvider, s: Scenario, startMs: number): void {
   const at = (fraction: number): number => startMs + Math.round(s.durationMs * fraction)
   const phase = (name: string): Phase => PHASES.find((p) => p.name === name)!
-  const burst = phase('429 burst')
+  // One Retry-After of 429s: the requests then in flight are refused, the cooldown they start
+  // holds every caller back until the provider said, and the retries that follow are answered.
+  const burst = phase(BURST_PHASE)
   fake.schedule({
     fault: { kind: 'rate_limit', retryAfterMs: s.retryAfterMs },
     model: ANTHROPIC_MODEL,
     from: at(burst.from),
-    until: at(burst.until),
+    until: at(burst.from) + s.retryAfterMs,
   })
   const outage = phase('outage')
   const middle = (outage.from + outage.until) / 2

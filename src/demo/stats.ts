@@ -12,6 +12,11 @@ export interface Counters {
   aborted: number
   /** Retries the retry guard slept before (`onRetry`). */
   retries: number
+  /** Waits for a provider's cooldown to end (`onCooldownWait`): no attempt spent, nothing sent. */
+  cooldownWaits: number
+  /** Foreground calls started during the 429 burst, and how many of those failed. */
+  burstCalls: number
+  burstFailed: number
   /** Calls shed by backpressure, and how many of them were background work. */
   shed: number
   shedBackground: number
@@ -47,6 +52,9 @@ export const zeroCounters = (): Counters => ({
   failed: 0,
   aborted: 0,
   retries: 0,
+  cooldownWaits: 0,
+  burstCalls: 0,
+  burstFailed: 0,
   shed: 0,
   shedBackground: 0,
   joins: 0,
@@ -77,6 +85,7 @@ export class DemoStats {
     const c = this.counters
     const subscriptions = [
       guard.retry?.onRetry(() => c.retries++),
+      guard.retry?.onCooldownWait(() => c.cooldownWaits++),
       guard.backpressure?.onShed((e) => {
         c.shed++
         if (e.priority === 'background') c.shedBackground++
@@ -98,10 +107,11 @@ export class DemoStats {
     return () => subscriptions.forEach((s) => s?.dispose())
   }
 
-  /** Times one agent call and files its outcome. */
-  async track<T>(call: () => Promise<T>, ended: AbortSignal): Promise<T> {
+  /** Times one agent call and files its outcome; `inBurst`: a foreground call started in the 429 burst. */
+  async track<T>(call: () => Promise<T>, ended: AbortSignal, inBurst = false): Promise<T> {
     const started = performance.now()
     this.counters.calls++
+    if (inBurst) this.counters.burstCalls++
     try {
       const value = await call()
       this.counters.ok++
@@ -111,6 +121,7 @@ export class DemoStats {
       if (ended.aborted) this.counters.aborted++
       else {
         this.counters.failed++
+        if (inBurst) this.counters.burstFailed++
         const reason = classifyError(error).reason
         this.failures[reason] = (this.failures[reason] ?? 0) + 1
       }

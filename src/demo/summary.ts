@@ -139,7 +139,9 @@ export function formatSummary(x: DemoSummary, services: readonly string[]): stri
     `  provider       ${n(x.providerRequests)} requests reached the provider for ${n(c.calls)} calls ` +
       `(${n(x.providerRateLimited)} answered 429, ${n(x.providerServerErrors)} answered 5xx): dedupe joins, ` +
       'shedding and open breakers kept calls away, retries added some',
-    `  retries        ${n(c.retries)}`,
+    `  retries        ${n(c.retries)} (and ${n(c.cooldownWaits)} waits for a provider's cooldown, no request sent)`,
+    `  429 burst      ${n(c.burstCalls)} foreground calls started during it: ` +
+      (c.burstFailed === 0 ? 'every one answered' : `${n(c.burstFailed)} failed`),
     `  shed           ${n(c.shed)} (${n(c.shedBackground)} background, ${n(c.shed - c.shedBackground)} foreground)`,
     `  dedupe joins   ${n(c.joins)}`,
   ]

@@ -33,6 +33,13 @@ describe('npm run demo (one process)', () => {
 
     const c = summary.counters
     expect(c.retries).toBeGreaterThan(0)
+    // D6 R7: the 429 burst ends with every foreground call answered.
+    expect(c.burstCalls).toBeGreaterThan(0)
+    expect(c.burstFailed).toBe(0)
+    expect(summary.providerRateLimited).toBeGreaterThan(0)
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^ {2}429 burst +\d+ foreground calls .*every one answered$/),
+    )
     expect(openedAndClosed(summary, SERVICES[0])).toBe(true)
     expect(c.shed).toBeGreaterThan(0)
     expect(c.shedBackground).toBe(c.shed) // foreground work queues; only background work is shed
