@@ -14,7 +14,7 @@ import { Redis } from 'ioredis'
 import { RedisCircuitBackend } from '../dist/circuit/backends/redis/index.js'
 import { compareAsync } from './lib/measure.mjs'
 
-async function freePort() {
+export async function freePort() {
   for (;;) {
     const port = await new Promise((resolve, reject) => {
       const server = createServer()
@@ -28,7 +28,7 @@ async function freePort() {
   }
 }
 
-async function startRedis() {
+export async function startRedis() {
   const port = await freePort()
   const dir = mkdtempSync(join(tmpdir(), 'breakwater-bench-redis-'))
   const child = spawn(

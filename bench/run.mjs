@@ -5,12 +5,14 @@
  */
 import { execFileSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
+import { burst, burstSection } from './burst.mjs'
 import { dedupe } from './dedupe.mjs'
 import { fleet, withFleet } from './fleet.mjs'
 import { environment } from './lib/environment.mjs'
 import { report } from './lib/report.mjs'
 import { latency, LATENCY_SETUP } from './latency.mjs'
 import { overhead } from './overhead.mjs'
+import { startRedis } from './redis.mjs'
 
 const args = process.argv.slice(2)
 const quick = args.includes('--quick')
@@ -89,6 +91,20 @@ for (const m of [fleetResult.shared, fleetResult.separate]) {
   )
 }
 
+log('429 burst and outage through llmGuard (in memory, and 4 processes on one Redis breaker)')
+const burstRedis = await startRedis()
+let burstResult
+try {
+  burstResult = await burst({ sizes: quick ? [10, 100] : [10, 100, 1_000], redisPort: burstRedis.port })
+} finally {
+  await burstRedis.stop()
+}
+for (const r of burstResult.rows) {
+  log(
+    `  ${r.mode} N=${r.n}: ${r.ok}/${r.n} ok, ${r.requests} requests, drained in ${Math.round(r.drainMs)} ms`,
+  )
+}
+
 const seconds = (Date.now() - started) / 1000
 writeFileSync(
   outFile,
@@ -106,6 +122,6 @@ writeFileSync(
       seconds,
     }),
     fleetResult,
-  ),
+  ).replace('## Reproduce', () => `${burstSection(burstResult).join('\n')}\n## Reproduce`),
 )
 log(`wrote ${outFile instanceof URL ? outFile.pathname : outFile}`)

@@ -118,7 +118,7 @@ export class RetryGuard extends GuardBase {
     failed: boolean,
     outcome: unknown,
   ): Promise<unknown> {
-    let cooldownWaits = 0
+    let cooldownWaitedMs = 0
     for (;;) {
       const attempt = ctx.attempt
       // The caller gave up: no further attempt, and the caller sees its own reason.
@@ -130,11 +130,15 @@ export class RetryGuard extends GuardBase {
       let reason: string
       if (cooldownMs !== undefined) {
         reason = 'cooldown'
-        const planned = cooldownWaits < this.maxAttempts ? this.waitFor(ctx, cooldownMs) : 'max_attempts'
+        // All the cooldowns one call waits out add up to at most the longest single wait allowed.
+        const planned =
+          cooldownWaitedMs + cooldownMs <= this.maxDelayMs
+            ? this.waitFor(ctx, cooldownMs)
+            : 'retry_after_too_long'
         if (typeof planned === 'string') stop = planned
         else {
           delayMs = planned
-          cooldownWaits++
+          cooldownWaitedMs += delayMs
           this.cooldownEmitter.emit({ attempt, delayMs, service })
         }
       } else {
