@@ -132,8 +132,20 @@ function errorsIn(output: string, lineChars: number): string[] {
   return found
 }
 
-/** Adds the facts of one message to `f`. */
-export function addFacts(f: Facts, m: Message, lineChars: number, maxKept: number): void {
+/** Tools whose output is content read (a file, a search), not the outcome of running something. */
+const READS = /read|cat|view|open|get|show|grep|search|find|list|ls|glob|head|tail|load|fetch/i
+
+/**
+ * Adds the facts of one message to `f`. `names` maps tool call ids to tool names across calls: the
+ * output of a tool that reads content (source code mentions errors too) is not scanned for errors.
+ */
+export function addFacts(
+  f: Facts,
+  m: Message,
+  lineChars: number,
+  maxKept: number,
+  names: Map<string, string> = new Map(),
+): void {
   if (m.role === 'user') {
     const text = clean(m.content, lineChars)
     if (text.length === 0) return
@@ -151,6 +163,7 @@ export function addFacts(f: Facts, m: Message, lineChars: number, maxKept: numbe
       if (NEXT.test(text)) f.nextStep = text
     }
     for (const call of m.toolCalls ?? []) {
+      names.set(call.id, call.name)
       if (!f.tools.includes(call.name)) f.tools.push(call.name)
       const ops = fileOps(call)
       for (const path of ops.paths) {
@@ -162,6 +175,8 @@ export function addFacts(f: Facts, m: Message, lineChars: number, maxKept: numbe
       }
     }
   } else if (m.role === 'tool') {
+    const name = names.get(m.toolCallId ?? '') ?? ''
+    if (READS.test(name) && !SHELL.test(name)) return
     for (const line of errorsIn(m.content, lineChars)) pushBounded(f.errors, line, maxKept * 4)
   }
 }
@@ -180,9 +195,10 @@ export async function factsFromMessages(
   o: { lineChars: number; maxKept: number; signal?: AbortSignal },
 ): Promise<Facts> {
   const facts = emptyFacts()
+  const names = new Map<string, string>()
   let sliceStart = performance.now()
   for (const m of messages) {
-    addFacts(facts, m, o.lineChars, o.maxKept)
+    addFacts(facts, m, o.lineChars, o.maxKept, names)
     if (performance.now() - sliceStart >= SLICE_MS) {
       await new Promise<void>((resolve) => setImmediate(resolve))
       o.signal?.throwIfAborted()

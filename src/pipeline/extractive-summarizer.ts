@@ -122,7 +122,7 @@ function render(
     errors: f.errors.slice(-l.maxItems),
   }
   const progress = [
-    ...(f.latestRequest ? [`- Latest request: ${f.latestRequest}`] : []),
+    ...(f.latestRequest && f.latestRequest !== f.goal ? [`- Latest request: ${f.latestRequest}`] : []),
     ...(f.tools.length > 0 ? [`- Tools used: ${f.tools.join(', ')}`] : []),
   ]
   const text = (): string => {

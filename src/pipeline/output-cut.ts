@@ -32,12 +32,19 @@ export function cutLargest(
     .sort((a, b) => b.tokens - a.tokens)
   for (const { m, tokens } of candidates) {
     if (saved >= excess) break
-    const share = Math.max(0, (tokens - (excess - saved)) / tokens)
-    const keep = Math.max(floorChars, Math.floor(m.content.length * share))
-    if (keep >= m.content.length) continue
-    const copy = copyMessage(m)
-    copy.content = cutMiddle(m.content, keep)
-    saved += tokens - estimate(copy)
+    // Token counts are not linear in characters: aim, count, and aim again from the cut (a few rounds).
+    let keep = m.content.length
+    let cutTokens = tokens
+    let copy: Message | undefined
+    for (let round = 0; round < 4 && saved + tokens - cutTokens < excess && keep > floorChars; round++) {
+      const need = excess - saved - (tokens - cutTokens)
+      keep = Math.max(floorChars, Math.floor(keep * Math.max(0, (cutTokens - need) / cutTokens) * 0.98))
+      copy = copyMessage(m)
+      copy.content = cutMiddle(m.content, keep)
+      cutTokens = estimate(copy)
+    }
+    if (copy === undefined) continue
+    saved += tokens - cutTokens
     replaced.set(m, copy)
   }
   return { saved, replaced }
