@@ -39,10 +39,41 @@ export class Calibration {
     return estimateTotal(messages, this.base.estimateTokens)
   }
 
-  /** The calibrated count of `messages`. */
+  /**
+   * The calibrated count of `messages`. The last list counted is remembered by position, so a
+   * conversation that only grew costs a pointer check per message and the estimate of the new ones.
+   */
   count(messages: readonly Message[]): number {
-    return estimateTotal(messages, this.scaled.estimateTokens)
+    const estimate = this.scaled.estimateTokens
+    const last = this.last
+    if (last === undefined || last.estimate !== estimate) {
+      this.last = { estimate, refs: [], contents: [], calls: [], counts: [] }
+      return this.count(messages)
+    }
+    let total = 0
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i]!
+      if (last.refs[i] !== m || last.contents[i] !== m.content || last.calls[i] !== m.toolCalls) {
+        last.refs[i] = m
+        last.contents[i] = m.content
+        last.calls[i] = m.toolCalls
+        last.counts[i] = estimate(m)
+      }
+      total += last.counts[i]!
+    }
+    last.refs.length = last.contents.length = last.calls.length = last.counts.length = messages.length
+    return total
   }
+
+  private last:
+    | {
+        estimate: (m: Message) => number
+        refs: Message[]
+        contents: string[]
+        calls: Message['toolCalls'][]
+        counts: number[]
+      }
+    | undefined
 
   /** The provider counted `inputTokens` for a request whose raw estimate was `rawSent`. */
   observe(inputTokens: number, rawSent: number): void {

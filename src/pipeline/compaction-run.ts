@@ -117,9 +117,15 @@ async function primary(
   try {
     const budget = summarizeInputBudget(p)
     let previous = plan.previousSummary
-    const chunks = summarizeChunks(plan.summarized, previous ? p.countTokens(previous) : 0, p)
+    const planned = summarizeChunks(
+      plan.summarized,
+      previous ? p.countTokens(previous) : 0,
+      p,
+      controller.signal,
+    )
+    const chunks = Array.isArray(planned) ? planned : await planned
     for (const chunk of chunks) {
-      const chunkTokens = p.countTokens(chunk.transcript)
+      const chunkTokens = chunk.tokens
       // A previous summary longer than asked for is cut so the request still fits (P14).
       if (previous !== undefined && p.countTokens(previous) + chunkTokens > budget) {
         previous = fitText(previous, Math.max(1, budget - chunkTokens), p)

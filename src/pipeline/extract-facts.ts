@@ -22,8 +22,11 @@ export const emptyFacts = (): Facts => ({
   tools: [],
 })
 
-/** Work done between two yields to the event loop, in ms: the summary never blocks a turn for long. */
-const SLICE_MS = 2
+/**
+ * Characters scanned between two yields to the event loop (a few ms of work), so the summary never
+ * blocks a turn for long; counted as work, not time, so a short transcript runs in one go.
+ */
+const SLICE_CHARS = 200_000
 /** Characters of a tool output scanned for errors, at each end (outputs are often 5–20 kB). */
 const SCAN_CHARS = 4_000
 /** Tool call arguments longer than this are not parsed as JSON (a file being written, say). */
@@ -196,13 +199,14 @@ export async function factsFromMessages(
 ): Promise<Facts> {
   const facts = emptyFacts()
   const names = new Map<string, string>()
-  let sliceStart = performance.now()
+  let scanned = 0
   for (const m of messages) {
     addFacts(facts, m, o.lineChars, o.maxKept, names)
-    if (performance.now() - sliceStart >= SLICE_MS) {
+    scanned += Math.min(m.content.length, 2 * SCAN_CHARS) + 200
+    if (scanned >= SLICE_CHARS) {
       await new Promise<void>((resolve) => setImmediate(resolve))
       o.signal?.throwIfAborted()
-      sliceStart = performance.now()
+      scanned = 0
     }
   }
   return facts

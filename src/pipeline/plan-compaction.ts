@@ -101,21 +101,29 @@ export function planCompaction(
   if (tokensSummarized <= p.maxSummaryTokens && cutIds.length === 0) return undefined
 
   const summarizedLive = messages.slice(lead, cut)
+  const snapshot = summarizedLive.map(copyMessage)
   const previous = summaries.map(summaryText).filter((t) => t.length > 0)
-  const plan: CompactionPlan = {
-    transcript: renderTranscript(summarizedLive, p.maxToolOutputChars),
+  const plan = {
     boundaryMessageId: messages[cut - 1]!.id,
     prefixHash: hashPrefix(summaries, summarizedLive),
     tokensBefore,
     tokensSummarized,
     tokensKept,
     reachesTarget: tokensKept + p.maxSummaryTokens < p.targetTokens,
-    summarized: summarizedLive.filter((_, i) => !carried.includes(lead + i)).map(copyMessage),
-    kept: [...carried.map((i) => copyMessage(messages[i]!)), ...tail],
+    summarized: snapshot.filter((_, i) => !carried.includes(lead + i)),
+    kept: [...carried.map((i) => snapshot[i - lead]!), ...tail],
     carriedIds: carried.map((i) => messages[i]!.id),
     cutIds,
+    ...(previous.length > 0 ? { previousSummary: previous.join('\n\n') } : {}),
   }
-  return previous.length > 0 ? { ...plan, previousSummary: previous.join('\n\n') } : plan
+  // Rendered from the snapshot when first read: a chunked summarize never needs it whole, and the
+  // plan is made synchronously at the turn boundary, where time is the turn's.
+  let transcript: string | undefined
+  Object.defineProperty(plan, 'transcript', {
+    enumerable: true,
+    get: () => (transcript ??= renderTranscript(snapshot, p.maxToolOutputChars)),
+  })
+  return plan as unknown as CompactionPlan
 }
 
 /**

@@ -12,7 +12,15 @@ export const SUMMARIZE_PROMPT_TOKENS = 1_024
 export interface SummarizeChunk {
   readonly transcript: string
   readonly messages: readonly Message[]
+  /** The transcript's tokens, by the policy's count. */
+  readonly tokens: number
 }
+
+/**
+ * Characters counted between two yields to the event loop (about 2 ms of counting): by amount of
+ * work rather than time, so a short transcript is always chunked in one go.
+ */
+const SLICE_CHARS = 150_000
 
 /** Tokens a summarize request may spend on transcript and previous summary together. */
 export function summarizeInputBudget(p: ResolvedCompactionPolicy): number {
@@ -30,7 +38,8 @@ export function summarizeChunks(
   messages: readonly Message[],
   previousTokens: number,
   p: ResolvedCompactionPolicy,
-): SummarizeChunk[] {
+  signal?: AbortSignal,
+): SummarizeChunk[] | Promise<SummarizeChunk[]> {
   const budget = summarizeInputBudget(p)
   const room = Math.max(
     1,
@@ -42,26 +51,45 @@ export function summarizeChunks(
   let members: Message[] = []
   let used = 0
   const flush = () => {
-    if (members.length > 0)
-      chunks.push({ transcript: texts.filter((t) => t.length > 0).join('\n\n'), messages: members })
+    if (members.length > 0) {
+      chunks.push({
+        transcript: texts.filter((t) => t.length > 0).join('\n\n'),
+        messages: members,
+        tokens: used,
+      })
+    }
     texts = []
     members = []
     used = 0
   }
-  for (let i = 0; i < blocks.length; i++) {
-    let text = blocks[i]!
-    let tokens = p.countTokens(text) + 1
-    if (tokens > room) {
-      text = fitText(text, room, p)
-      tokens = p.countTokens(text) + 1
+  let i = 0
+  // Counting a long transcript takes a while: it yields every few ms so no turn waits on it (and
+  // returns at once, without a promise, when it is short).
+  const step = (): SummarizeChunk[] | Promise<SummarizeChunk[]> => {
+    let counted = 0
+    for (; i < blocks.length; i++) {
+      if (counted >= SLICE_CHARS) {
+        return new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+          signal?.throwIfAborted()
+          return step()
+        })
+      }
+      let text = blocks[i]!
+      counted += text.length
+      let tokens = p.countTokens(text) + 1
+      if (tokens > room) {
+        text = fitText(text, room, p)
+        tokens = p.countTokens(text) + 1
+      }
+      if (used + tokens > room) flush()
+      texts.push(text)
+      members.push(messages[i]!)
+      used += tokens
     }
-    if (used + tokens > room) flush()
-    texts.push(text)
-    members.push(messages[i]!)
-    used += tokens
+    flush()
+    return chunks
   }
-  flush()
-  return chunks
+  return step()
 }
 
 /** `text` cut (its start kept) to at most `tokens` by the policy's count. */

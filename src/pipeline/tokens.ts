@@ -40,12 +40,21 @@ const PUNCT = 4
 const CJK = 5
 const OTHER = 6
 
+/** Class of each ASCII character. */
+const ASCII = new Uint8Array(128).map((_, c) =>
+  (c >= 97 && c <= 122) || (c >= 65 && c <= 90)
+    ? LETTER
+    : c >= 48 && c <= 57
+      ? DIGIT
+      : c === 32 || c === 9
+        ? SPACE
+        : c === 10 || c === 13
+          ? NEWLINE
+          : PUNCT,
+)
+
 function classOf(c: number): number {
-  if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90)) return LETTER
-  if (c >= 48 && c <= 57) return DIGIT
-  if (c === 32 || c === 9) return SPACE
-  if (c === 10 || c === 13) return NEWLINE
-  if (c < 128) return PUNCT
+  if (c < 128) return ASCII[c]!
   if (
     (c >= 0x3000 && c <= 0x9fff) ||
     (c >= 0xac00 && c <= 0xd7af) ||
@@ -59,35 +68,50 @@ function classOf(c: number): number {
 
 /**
  * The default text estimate, calibrated against o200k (see above): between about 1.0 and 1.2 ×
- * the real count on code, prose, JSON, logs and CJK. One pass over the characters, no allocation.
+ * the real count on code, prose, JSON, logs and CJK. One pass over the characters, run by run, no
+ * allocation.
  */
 export function estimateTextTokens(text: string): number {
   let tokens = 0
-  let run = 0
-  let kind = -1
   let before = -1
-  let lower = false
   const n = text.length
-  for (let i = 0; i <= n; i++) {
-    const c = i < n ? text.charCodeAt(i) : -1
-    const k = c < 0 ? -1 : classOf(c)
-    const upper = c >= 65 && c <= 90
-    if (k !== kind || (upper && lower)) {
-      if (run > 0) {
-        if (kind === LETTER) tokens += Math.ceil(run / LETTERS_PER_TOKEN)
-        else if (kind === DIGIT) tokens += Math.ceil(run / DIGITS_PER_TOKEN)
-        else if (kind === SPACE) tokens += run > 1 ? 1 : 0
-        else if (kind === NEWLINE) tokens += before === PUNCT ? 0 : 1
-        else if (kind === PUNCT) tokens += Math.ceil((k === LETTER ? run - 1 : run) / PUNCT_PER_TOKEN)
-        else if (kind === CJK) tokens += run * CJK_TOKENS_PER_CHAR
-        else tokens += run * OTHER_TOKENS_PER_CHAR
+  let i = 0
+  let k = n > 0 ? classOf(text.charCodeAt(0)) : -1
+  while (i < n) {
+    let j = i + 1
+    let next = -1
+    if (k === LETTER) {
+      // A lower-to-upper case change starts a new piece (camelCase), as o200k splits it.
+      let lower = text.charCodeAt(i) >= 97
+      while (j < n) {
+        const d = text.charCodeAt(j)
+        if (d >= 128 || ASCII[d] !== LETTER) break
+        const upper = d <= 90
+        if (upper && lower) break
+        lower = !upper
+        j++
       }
-      before = kind
-      kind = k
-      run = 0
+    } else if (k === CJK || k === OTHER) {
+      while (j < n && text.charCodeAt(j) >= 128 && classOf(text.charCodeAt(j)) === k) j++
+    } else {
+      while (j < n) {
+        const d = text.charCodeAt(j)
+        if (d >= 128 || ASCII[d] !== k) break
+        j++
+      }
     }
-    lower = c >= 97 && c <= 122
-    run++
+    if (j < n) next = classOf(text.charCodeAt(j))
+    const run = j - i
+    if (k === LETTER) tokens += Math.ceil(run / LETTERS_PER_TOKEN)
+    else if (k === DIGIT) tokens += Math.ceil(run / DIGITS_PER_TOKEN)
+    else if (k === SPACE) tokens += run > 1 ? 1 : 0
+    else if (k === NEWLINE) tokens += before === PUNCT ? 0 : 1
+    else if (k === PUNCT) tokens += Math.ceil((next === LETTER ? run - 1 : run) / PUNCT_PER_TOKEN)
+    else if (k === CJK) tokens += run * CJK_TOKENS_PER_CHAR
+    else tokens += run * OTHER_TOKENS_PER_CHAR
+    before = k
+    k = next
+    i = j
   }
   return Math.ceil(tokens * ESTIMATE_HEADROOM)
 }

@@ -27,6 +27,8 @@ export interface AgentRunOptions {
   settle: <T>(work: Promise<T>) => Promise<T>
   /** The time one model call takes (test clock: advanced; real time: slept). */
   modelCall: () => Promise<void>
+  /** Called once the session's data is generated, right before the first turn. */
+  onStart?: () => void
 }
 
 export interface AgentRunResult {
@@ -75,20 +77,42 @@ export async function runAgentSession(o: AgentRunOptions): Promise<AgentRunResul
     if (!toolCallsPaired(sent)) result.violations.push(`turn ${turn}: orphaned tool call or result`)
     if (!sent.some((m) => m.role !== 'system')) result.violations.push(`turn ${turn}: only system messages`)
   }
-  for (let turn = 0; turn < o.turns; turn++) {
-    messages = o.session.beginTurn(messages)
+  // The whole session is generated first, so the run itself measures the library, not the data.
+  const script = Array.from({ length: o.turns }, (_, turn) => {
     const lang = CJK_KINDS[turn % 2]!
-    const user: Message = {
-      id: id('u'),
-      role: 'user',
-      content:
-        o.kind === 'cjk'
-          ? `第${turn}步：${realisticText(lang, int(200, 900), o.seed * 1000 + turn)}`
-          : `Step ${turn}: fix the failing ${['retry', 'cache', 'session'][turn % 3]} test in ${filePath(r)}. ${turn % 5 === 0 ? 'Do not change the public API. ' : ''}${realisticText('prose', int(100, 600), o.seed * 1000 + turn)}`,
-    }
+    const user =
+      o.kind === 'cjk'
+        ? `第${turn}步：${realisticText(lang, int(200, 900), o.seed * 1000 + turn)}`
+        : `Step ${turn}: fix the failing ${['retry', 'cache', 'session'][turn % 3]} test in ${filePath(r)}. ${turn % 5 === 0 ? 'Do not change the public API. ' : ''}${realisticText('prose', int(100, 600), o.seed * 1000 + turn)}`
+    const calls = Array.from({ length: int(1, 3) }, (_, call) => {
+      const roll = r()
+      const path = filePath(r)
+      const seed = turn * 10 + call
+      const [name, args, output] =
+        roll < 0.45
+          ? ['read_file', { path }, readOutput(o.kind, int(5_000, 20_000), seed)]
+          : roll < 0.85
+            ? ['bash', { command: `npm test -- ${path}` }, shellOutput(int(5_000, 20_000), seed)]
+            : [
+                'edit_file',
+                { path, patch: realisticText('code', int(200, 1_500), seed) },
+                'ok: 1 file changed',
+              ]
+      return { name, arguments: JSON.stringify(args), output }
+    })
+    const answer =
+      o.kind === 'cjk'
+        ? realisticText(lang, int(300, 1_500), turn)
+        : `Fixed it. Next I will run the whole suite. ${realisticText('prose', int(200, 900), turn)}`
+    return { user, calls, answer }
+  })
+  o.onStart?.()
+  for (let turn = 0; turn < o.turns; turn++) {
+    const t = script[turn]!
+    messages = o.session.beginTurn(messages)
+    const user: Message = { id: id('u'), role: 'user', content: t.user }
     messages.push(user)
-    const calls = int(1, 3)
-    for (let call = 0; call <= calls; call++) {
+    for (let call = 0; call <= t.calls.length; call++) {
       messages = await o.settle(o.session.prepareRequest(messages, { outputTokens: o.outputTokens }))
       check(messages, user.id, turn)
       result.requests++
@@ -98,35 +122,20 @@ export async function runAgentSession(o: AgentRunOptions): Promise<AgentRunResul
         o.session.recordUsage({ inputTokens: reported })
       }
       await o.modelCall()
-      if (call === calls) {
-        const answer =
-          o.kind === 'cjk'
-            ? realisticText(lang, int(300, 1_500), seq)
-            : `Fixed it. Next I will run the whole suite. ${realisticText('prose', int(200, 900), seq)}`
-        messages.push({ id: id('a'), role: 'assistant', content: answer })
+      const step = t.calls[call]
+      if (step === undefined) {
+        messages.push({ id: id('a'), role: 'assistant', content: t.answer })
         break
       }
       const callId = id('call')
-      const roll = r()
-      const path = filePath(r)
-      const [name, args, output] =
-        roll < 0.45
-          ? ['read_file', { path }, readOutput(o.kind, int(5_000, 20_000), seq)]
-          : roll < 0.85
-            ? ['bash', { command: `npm test -- ${path}` }, shellOutput(int(5_000, 20_000), seq)]
-            : [
-                'edit_file',
-                { path, patch: realisticText('code', int(200, 1_500), seq) },
-                'ok: 1 file changed',
-              ]
       messages.push({
         id: id('a'),
         role: 'assistant',
         content:
           call === 0 ? (o.kind === 'cjk' ? '我先看一下相关文件。' : 'Let me look at the code first.') : '',
-        toolCalls: [{ id: callId, name, arguments: JSON.stringify(args) }],
+        toolCalls: [{ id: callId, name: step.name, arguments: step.arguments }],
       })
-      messages.push({ id: id('t'), role: 'tool', toolCallId: callId, content: output })
+      messages.push({ id: id('t'), role: 'tool', toolCallId: callId, content: step.output })
     }
     await o.settle(o.session.endTurn(messages))
   }
