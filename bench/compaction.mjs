@@ -27,11 +27,11 @@ export const COMPACTION_SETUP = {
   summarizerLatencyMs: 400,
   modelCallMs: 10,
   /**
-   * The session runs ~300× faster than a real one (model calls of 10 ms), so the background
+   * The session runs ~300× faster than a real one (model calls of 10 ms, turns of ~40 ms), so the background
    * cooldown is scaled down from its 60 s default to keep the same share of turns between two
    * background compactions.
    */
-  cooldownMs: 1_000,
+  cooldownMs: 100,
 }
 
 /** Runs the scenarios in a child process (see above) and resolves their results. */
