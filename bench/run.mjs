@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { burst, burstSection } from './burst.mjs'
+import { compaction, withCompaction } from './compaction.mjs'
 import { dedupe } from './dedupe.mjs'
 import { fleet, withFleet } from './fleet.mjs'
 import { environment } from './lib/environment.mjs'
@@ -105,23 +106,34 @@ for (const r of burstResult.rows) {
   )
 }
 
+log('compaction scenarios (tool-heavy and CJK agent sessions, slow summarizer)')
+const compactionResult = await compaction({ quick })
+for (const s of compactionResult.sessions) {
+  log(
+    `  ${s.kind}: largest request ${s.peakReal} of ${compactionResult.window} (o200k), ${s.background + s.foreground} compactions, ${s.summarizerCalls} summarizer calls, max loop delay ${s.maxLoopDelayMs.toFixed(1)} ms`,
+  )
+}
+
 const seconds = (Date.now() - started) / 1000
 writeFileSync(
   outFile,
-  withFleet(
-    report({
-      env,
-      overhead: over,
-      targets,
-      dedupe: dd,
-      heap,
-      latency: lat,
-      latencySetup: LATENCY_SETUP,
-      redis,
-      command: 'npm run bench   # = npm run build && node bench/run.mjs',
-      seconds,
-    }),
-    fleetResult,
-  ).replace('## Reproduce', () => `${burstSection(burstResult).join('\n')}\n## Reproduce`),
+  withCompaction(
+    withFleet(
+      report({
+        env,
+        overhead: over,
+        targets,
+        dedupe: dd,
+        heap,
+        latency: lat,
+        latencySetup: LATENCY_SETUP,
+        redis,
+        command: 'npm run bench   # = npm run build && node bench/run.mjs',
+        seconds,
+      }),
+      fleetResult,
+    ).replace('## Reproduce', () => `${burstSection(burstResult).join('\n')}\n## Reproduce`),
+    compactionResult,
+  ),
 )
 log(`wrote ${outFile instanceof URL ? outFile.pathname : outFile}`)

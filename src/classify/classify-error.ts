@@ -15,6 +15,7 @@ export type ErrorReason =
   | 'network'
   | 'conflict'
   | 'bad_request'
+  | 'context_overflow'
   | 'auth'
   | 'not_found'
   | 'client_error'
@@ -193,6 +194,22 @@ function fromStatus(status: number, markers: string[]): Omit<ErrorClass, 'status
   return { retryable: false, health: 'success', reason: 'client_error' }
 }
 
+/**
+ * The request is longer than the model's context window: OpenAI's code `context_length_exceeded`,
+ * Anthropic's 400 `invalid_request_error` whose message starts "prompt is too long". Sending it again
+ * as is fails the same way; compaction must shorten it first (P11).
+ */
+function isContextOverflow(e: Shape, markers: string[]): boolean {
+  if (markers.includes('context_length_exceeded')) return true
+  if (!markers.includes('invalid_request_error')) return false
+  const body = asShape(e.error)
+  for (const source of [asShape(body?.error), body, asShape(asShape(e.data)?.error), e]) {
+    const message = str(source?.message)
+    if (message !== undefined && /^(?:\d{3}\s+)?prompt is too long/i.test(message.trim())) return true
+  }
+  return false
+}
+
 /** A status-less error: breakwater's own, aborts, network failures, errors that arrive mid-stream. */
 function withoutStatus(e: Shape, markers: string[]): Omit<ErrorClass, 'status'> {
   if (isResilienceError(e)) {
@@ -234,7 +251,12 @@ export function classifyError(error: unknown, options: ClassifyOptions = {}): Er
   if (!e) return { retryable: false, health: 'failure', reason: 'unknown' }
   const status = statusOf(e)
   const markers = markersOf(e)
-  const base = status === undefined ? withoutStatus(e, markers) : fromStatus(status, markers)
+  const base =
+    (status === undefined || status === 400) && isContextOverflow(e, markers)
+      ? { retryable: false, health: 'success' as const, reason: 'context_overflow' as const }
+      : status === undefined
+        ? withoutStatus(e, markers)
+        : fromStatus(status, markers)
   const result: ErrorClass = status === undefined ? { ...base } : { ...base, status }
   const headers = headersOf(e)
   if (headers !== undefined) {

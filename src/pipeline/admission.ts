@@ -1,18 +1,30 @@
 import { getHeapStatistics } from 'node:v8'
 import type { Guard } from '../core/guard.js'
 
-/** Why a background compaction was or was not started, in priority order (P6). */
-export const ADMISSION_REASONS = [
+/**
+ * Why a background compaction was or was not started, in priority order (P6, P14):
+ * `cannot_reach_target` — a plan exists but even a summary within `maxSummaryTokens` would not end
+ * below the target (the kept part is too large), so no paid summarizer call is made.
+ */
+export const ADMISSION_REASON_ORDER = [
   'pending',
   'session_attempt_limit',
   'cooldown',
   'no_preparation',
+  'cannot_reach_target',
   'memory_pressure',
   'provider_degraded',
   'queue_saturated',
   'allowed',
 ] as const
-export type AdmissionReason = (typeof ADMISSION_REASONS)[number]
+export type AdmissionReason = (typeof ADMISSION_REASON_ORDER)[number]
+/**
+ * The reasons of the first schema release, whose series dashboards initialise (everything in
+ * ADMISSION_REASON_ORDER but `cannot_reach_target`, which is counted when it happens).
+ */
+export const ADMISSION_REASONS = ADMISSION_REASON_ORDER.filter(
+  (r): r is Exclude<AdmissionReason, 'cannot_reach_target'> => r !== 'cannot_reach_target',
+)
 
 /** Live conditions that may hold a background compaction back. */
 export interface AdmissionSignals {
@@ -45,10 +57,12 @@ export interface AdmissionDecision {
   readonly signals: AdmissionSignals
 }
 
-/** The inputs of a decision, evaluated in the order of ADMISSION_REASONS: the first that applies wins. */
+/** The inputs of a decision, evaluated in the order of ADMISSION_REASON_ORDER: the first that applies wins. */
 export interface AdmissionFacts {
   pending: boolean
   prepared: boolean
+  /** The plan can end below the target (false: kept part too large). Default true. */
+  reachable?: boolean
   tokensBefore: number
   attemptCount: number
   maxAttemptsPerSession: number
@@ -65,13 +79,15 @@ export function decideAdmission(f: AdmissionFacts): AdmissionDecision {
         ? 'cooldown'
         : !f.prepared
           ? 'no_preparation'
-          : f.signals.memoryPressure
-            ? 'memory_pressure'
-            : f.signals.providerDegraded
-              ? 'provider_degraded'
-              : f.signals.queueSaturated
-                ? 'queue_saturated'
-                : 'allowed'
+          : f.reachable === false
+            ? 'cannot_reach_target'
+            : f.signals.memoryPressure
+              ? 'memory_pressure'
+              : f.signals.providerDegraded
+                ? 'provider_degraded'
+                : f.signals.queueSaturated
+                  ? 'queue_saturated'
+                  : 'allowed'
   return {
     schema: 'breakwater.compaction.admission.v1',
     allowed: reason === 'allowed',

@@ -12,7 +12,9 @@ export function isWellFormedSummary(summary: unknown): summary is string {
 /**
  * Applies a summary (P4): the summarized messages and any previous summary are replaced by one
  * system message `<conversation-summary>\n…\n</conversation-summary>` right after the pinned system
- * messages. Messages appended since the plan was made are kept as they are. Returns a new array;
+ * messages, followed by the messages the plan carries over it (the current turn's user message,
+ * P12) and the kept ones, with the tool outputs the plan cut. Messages appended since the plan was
+ * made are kept as they are. Returns a new array;
  * `messages` is not modified. Throws `CompactionRefusedError` ('prefix_changed') when the
  * summarized messages are no longer what the plan saw, ('malformed_summary') for an empty or
  * non-string summary.
@@ -37,9 +39,17 @@ export function applyCompaction(messages: Message[], plan: CompactionPlan, summa
       `the messages up to "${plan.boundaryMessageId}" changed since the plan was made`,
     )
   }
-  return [
-    ...pinned,
-    summaryMessage(`summary:${plan.boundaryMessageId}`, summary),
-    ...messages.slice(boundary + 1),
-  ]
+  const carried = new Set(plan.carriedIds ?? [])
+  const cut = new Map<string, Message>()
+  for (const id of plan.cutIds ?? []) {
+    const copy = plan.kept.find((m) => m.id === id)
+    if (copy !== undefined) cut.set(id, copy)
+  }
+  const out = [...pinned, summaryMessage(`summary:${plan.boundaryMessageId}`, summary)]
+  for (let i = lead; i <= boundary; i++) if (carried.has(messages[i]!.id)) out.push(messages[i]!)
+  for (let i = boundary + 1; i < messages.length; i++) {
+    const m = messages[i]!
+    out.push(cut.get(m.id) ?? m)
+  }
+  return out
 }

@@ -1,12 +1,14 @@
 import { hasResilienceCode, ResilienceError } from '../core/errors/resilience-error.js'
 
 /** Why a compaction result was not applied. */
-export type CompactionRefusal = 'prefix_changed' | 'malformed_summary' | 'not_below_target'
+export type CompactionRefusal = 'prefix_changed' | 'malformed_summary' | 'not_below_target' | 'cannot_fit'
 
 /**
  * A compaction result was refused; the messages were left untouched. `prefix_changed`: the
  * summarized messages changed since the plan; `malformed_summary`: the summarizer returned an empty
- * or non-string result; `not_below_target`: the result would not end below 0.8 × the trigger.
+ * or non-string result; `not_below_target`: the result would not end below 0.8 × the trigger;
+ * `cannot_fit`: `prepareRequest` cannot make the request fit the window even by trimming, because
+ * the pinned system messages (never cut) alone exceed it (`tokensAfter` holds what remained).
  */
 export class CompactionRefusedError extends ResilienceError {
   readonly reason: CompactionRefusal

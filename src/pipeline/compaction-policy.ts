@@ -1,5 +1,12 @@
 import { invalidOption, optionalFunction, optionalNumber, requireOptions } from '../core/validate.js'
-import { estimateTokens, type TokenEstimator } from './tokens.js'
+import { cachedEstimator } from './token-cache.js'
+import {
+  estimateTextTokens,
+  estimateTokens,
+  messageEstimator,
+  type TextTokenCounter,
+  type TokenEstimator,
+} from './tokens.js'
 
 /** Default context window, in tokens. */
 export const DEFAULT_CONTEXT_WINDOW = 128_000
@@ -33,8 +40,25 @@ export interface CompactionPolicy {
   maxSummaryTokens?: number
   /** Each tool output is cut to this many characters in the transcript given to the summarizer. Default 2 000. */
   maxToolOutputChars?: number
-  /** Token estimator. Default `estimateTokens` (chars / 4 + 4 per message). */
+  /**
+   * Counts the tokens of a text: plug a real tokenizer here (e.g. `countTokens` from
+   * 'gpt-tokenizer/encoding/o200k_base', or `(t) => enc.encode(t).length` with js-tiktoken). A
+   * message then costs its content, tool call names and arguments, plus 4. Also used for
+   * transcripts and summaries. Default `estimateTextTokens`, calibrated against o200k (P13).
+   * Exclusive with `estimateTokens`.
+   */
+  countTokens?: TextTokenCounter
+  /**
+   * Estimates one whole message, replacing the per-text count. Default: built on `countTokens`.
+   * Exclusive with `countTokens`. Counts are cached per message object either way.
+   */
   estimateTokens?: TokenEstimator
+  /**
+   * Context window of the summarizer's model, in tokens: every summarize request (transcript,
+   * previous summary, instructions and the summary's own budget) fits in it, a larger transcript
+   * being summarized in chunks (P14). Default: `contextWindow`.
+   */
+  summarizerWindow?: number
 }
 
 /** A policy with every default applied and every rule checked. */
@@ -47,10 +71,24 @@ export interface ResolvedCompactionPolicy {
   readonly keepRecentTokens: number | undefined
   readonly maxSummaryTokens: number
   readonly maxToolOutputChars: number
+  /** The message estimator, cached per message. */
   readonly estimateTokens: TokenEstimator
+  /** The text counter (transcripts, summaries). */
+  readonly countTokens: TextTokenCounter
+  readonly summarizerWindow: number
 }
 
 const resolved = new WeakSet<object>()
+
+/** The same policy counting with `estimate` instead (a session's calibrated counts). */
+export function withEstimator(
+  policy: ResolvedCompactionPolicy,
+  estimate: TokenEstimator,
+): ResolvedCompactionPolicy {
+  const out = Object.freeze({ ...policy, estimateTokens: estimate })
+  resolved.add(out)
+  return out
+}
 
 /** Applies defaults and validates. Invalid values throw RangeError/TypeError naming the option. */
 export function resolvePolicy(
@@ -105,6 +143,17 @@ export function resolvePolicy(
       keepRecentTokens,
     )
   }
+  if (o.countTokens !== undefined && o.estimateTokens !== undefined) {
+    invalidOption(owner, 'estimateTokens', 'unset when countTokens is set', o.estimateTokens)
+  }
+  const countTokens = optionalFunction<TextTokenCounter>(owner, 'countTokens', o.countTokens)
+  const perMessage = optionalFunction<TokenEstimator>(owner, 'estimateTokens', o.estimateTokens)
+  const estimate = perMessage ?? (countTokens !== undefined ? messageEstimator(countTokens) : estimateTokens)
+  const countText: TextTokenCounter =
+    countTokens ??
+    (perMessage !== undefined
+      ? (text) => perMessage({ id: '', role: 'user', content: text })
+      : estimateTextTokens)
   const out: ResolvedCompactionPolicy = Object.freeze({
     contextWindow,
     triggerTokens,
@@ -119,8 +168,9 @@ export function resolvePolicy(
       DEFAULT_MAX_TOOL_OUTPUT_CHARS,
       whole,
     ),
-    estimateTokens:
-      optionalFunction<TokenEstimator>(owner, 'estimateTokens', o.estimateTokens) ?? estimateTokens,
+    estimateTokens: cachedEstimator(estimate),
+    countTokens: countText,
+    summarizerWindow: optionalNumber(owner, 'summarizerWindow', o.summarizerWindow, contextWindow, whole),
   })
   resolved.add(out)
   return out

@@ -6,6 +6,11 @@ export const DEFAULT_COOLDOWN_MS = 60_000
 export const DEFAULT_COMPACTION_TIMEOUT_MS = 120_000
 /** Default cap of compaction attempts per session (no death spirals: codex #40213 ran 48). */
 export const DEFAULT_MAX_ATTEMPTS_PER_SESSION = 100
+/**
+ * Default time a request waits in `prepareRequest` for a compaction it needs (a running one, or a
+ * foreground summarizer call) before the extractive fallback writes the summary instead.
+ */
+export const DEFAULT_FOREGROUND_TIMEOUT_MS = 20_000
 /** Extra life of the in-flight marker beyond the timeout, so only a crashed holder's marker expires. */
 export const MARKER_MARGIN_MS = 30_000
 
@@ -19,6 +24,12 @@ export interface CompactionQuota {
   maxAttemptsPerSession?: number
   /** Life of the in-flight marker in the store: a crashed process's marker expires after it. Default timeoutMs + 30 000. */
   markerTtlMs?: number
+  /**
+   * How long `prepareRequest` waits for a compaction the request needs — a running background one,
+   * then a foreground summarizer call — before the extractive fallback (or trimming) takes over.
+   * Bounded by `timeoutMs` too. Default 20 000.
+   */
+  foregroundTimeoutMs?: number
 }
 
 export interface ResolvedQuota {
@@ -26,6 +37,7 @@ export interface ResolvedQuota {
   readonly timeoutMs: number
   readonly maxAttemptsPerSession: number
   readonly markerTtlMs: number
+  readonly foregroundTimeoutMs: number
 }
 
 export function resolveQuota(quota: CompactionQuota | undefined, owner: string): ResolvedQuota {
@@ -51,5 +63,12 @@ export function resolveQuota(quota: CompactionQuota | undefined, owner: string):
       min: Math.ceil(timeoutMs),
     },
   )
-  return Object.freeze({ cooldownMs, timeoutMs, maxAttemptsPerSession, markerTtlMs })
+  const foregroundTimeoutMs = optionalNumber(
+    owner,
+    'quota.foregroundTimeoutMs',
+    o.foregroundTimeoutMs,
+    DEFAULT_FOREGROUND_TIMEOUT_MS,
+    { min: 0 },
+  )
+  return Object.freeze({ cooldownMs, timeoutMs, maxAttemptsPerSession, markerTtlMs, foregroundTimeoutMs })
 }

@@ -1,6 +1,9 @@
 import { AlreadyRunningError } from './compaction-errors.js'
 import { applyCompaction } from './apply-compaction.js'
+import { requireNumber, requireOptions } from '../core/validate.js'
 import type { AdmissionDecision } from './admission.js'
+import type { Calibration } from './calibration.js'
+import { closeOrphans } from './close-orphans.js'
 import type { CompactionResult } from './compaction-run.js'
 import { requireMessages, type Message } from './message.js'
 
@@ -13,6 +16,33 @@ export interface SessionHost {
   runManual(session: CompactionSession, messages: Message[]): Promise<Message[]>
   /** Reports a finished result that no longer applies. */
   discarded(session: CompactionSession, result: CompactionResult, error: unknown): void
+  /** The messages to send now, within the window (P11). */
+  prepare(session: CompactionSession, messages: Message[], options: PrepareRequestOptions): Promise<Message[]>
+}
+
+/** Options of `prepareRequest`. */
+export interface PrepareRequestOptions {
+  /**
+   * Tokens reserved for the model's answer (the request's max output tokens): the messages must fit
+   * in `contextWindow − outputTokens`. Default 0.
+   */
+  outputTokens?: number
+  /** Aborts waiting for or running a compaction; the call then rejects with the signal's reason. */
+  signal?: AbortSignal
+  /**
+   * The error the provider answered the previous request with, when `classifyError(error).reason`
+   * is 'context_overflow' (anything else is a TypeError): the counts are raised to what the provider
+   * said (or past the budget), so `messages` — the ones that were refused — come back smaller.
+   */
+  overflow?: unknown
+}
+
+/** What the provider reported for the request `prepareRequest` returned last. */
+export interface ReportedUsage {
+  /** Input (prompt) tokens the provider counted, cached ones included. */
+  inputTokens: number
+  /** The messages that request carried. Default: those `prepareRequest` returned last. */
+  messages?: readonly Message[]
 }
 
 /**
@@ -26,11 +56,61 @@ export class CompactionSession {
   /** @internal */ paused = false
   /** @internal Deciding or compacting right now (single flight). */ busy: Promise<void> | undefined
   /** @internal A verified result waiting for the next turn boundary. */ ready: CompactionResult | undefined
+  /** @internal Aborts the compaction running for this session here, if any. */ abortRun:
+    (() => void) | undefined
+  /** @internal Raw estimate of the messages `prepareRequest` returned last. */ lastSentRaw = 0
 
   constructor(
     readonly id: string,
     private readonly host: SessionHost,
+    /** @internal */ readonly calibration: Calibration,
   ) {}
+
+  /** The factor the session's token counts are multiplied by (1 until `recordUsage` or an overflow). */
+  get calibrationFactor(): number {
+    return this.calibration.factor
+  }
+
+  /** The calibrated token count of `messages`, as compaction and `prepareRequest` see it. */
+  countTokens(messages: readonly Message[]): number {
+    return this.calibration.count(requireMessages('countTokens', messages))
+  }
+
+  /**
+   * The messages to send to the model now (P11), whose tokens plus `outputTokens` fit the window;
+   * call it before every model call of a turn and send (and keep, as the conversation) what it
+   * returns. When `messages` fit, they come back as they are (outside a turn, a finished background
+   * compaction is applied first, as at `beginTurn`). When they do not: a finished compaction is
+   * applied; a running one is waited for (up to `quota.foregroundTimeoutMs`); else one runs now in
+   * the foreground (its summarizer bounded by what is left of that time, the extractive fallback
+   * writing the summary when it fails or is too slow); and as a last resort the oldest unpinned
+   * content is trimmed. The current turn's user message and latest tool call group always stay
+   * (P12). Rejects only on abort, or with CompactionRefusedError('cannot_fit') when the pinned system
+   * messages alone exceed the budget.
+   */
+  prepareRequest(messages: Message[], options?: PrepareRequestOptions): Promise<Message[]> {
+    try {
+      const o = requireOptions<PrepareRequestOptions>('prepareRequest', options, true)
+      return this.host.prepare(this, requireMessages('prepareRequest', messages), o)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+
+  /**
+   * Calibrates the session's counts from the provider's reported input tokens for the request
+   * `prepareRequest` returned last (P13): every later count is scaled by reported / estimated
+   * (bounded to 0.5…4), so compaction triggers on what the provider really counts.
+   */
+  recordUsage(usage: ReportedUsage): void {
+    const u = requireOptions<ReportedUsage>('recordUsage', usage)
+    const input = requireNumber('recordUsage', 'inputTokens', u.inputTokens, { integer: true, min: 0 })
+    const raw =
+      u.messages !== undefined
+        ? this.calibration.raw(requireMessages('recordUsage', u.messages as Message[]))
+        : this.lastSentRaw
+    this.calibration.observe(input, raw)
+  }
 
   /** True while a compaction for this session is being decided or run in this process. */
   get compacting(): boolean {
@@ -116,8 +196,19 @@ export class CompactionSession {
     this.paused = true
   }
 
-  resume(): void {
+  /**
+   * Ends a pause. Given the conversation (of a paused session, or of one a crashed process left
+   * mid-turn), also returns it made valid for the provider (P16): every tool call without a result
+   * is closed with a synthetic one, tool results without their call are removed, and one interrupt
+   * note (a user message) says so. Without anything to close, the messages come back as they are.
+   */
+  resume(): void
+  resume(messages: Message[]): Message[]
+  resume(messages?: Message[]): Message[] | void {
     this.paused = false
+    if (messages === undefined) return
+    this.turnRunning = false // the interrupted turn is over
+    return closeOrphans(requireMessages('resume', messages)).messages
   }
 
   /** Resolves when no compaction for this session is being decided or run here. Never rejects. */

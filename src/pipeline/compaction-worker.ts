@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { linkedController } from '../core/abort.js'
+import { abortReason, linkedController, onAbort } from '../core/abort.js'
 import { setTimer, systemClock, type Clock } from '../core/clock.js'
 import { TimeoutError } from '../core/errors/timeout-error.js'
 import { optionalFunction, optionalString, requireOptions } from '../core/validate.js'
@@ -12,32 +12,38 @@ import {
   type AdmissionSignalSource,
 } from './admission.js'
 import { applyCompaction } from './apply-compaction.js'
-import { AlreadyRunningError, isCompactionRefusedError } from './compaction-errors.js'
+import { Calibration } from './calibration.js'
+import { AlreadyRunningError, CompactionRefusedError, isCompactionRefusedError } from './compaction-errors.js'
 import { resolvePolicy, type ResolvedCompactionPolicy } from './compaction-policy.js'
 import { resolveQuota, type ResolvedQuota } from './compaction-quota.js'
-import { compactionPipeline, type CompactionResult } from './compaction-run.js'
-import { CompactionSession, type SessionHost } from './compaction-session.js'
+import { compactionPipeline, type CompactionResult, type RunInput } from './compaction-run.js'
+import { CompactionSession, type PrepareRequestOptions, type SessionHost } from './compaction-session.js'
 import { InMemoryCompactionStore, type CompactionStore } from './compaction-store.js'
 import { validateWorkerOptions, type CompactionWorkerOptions } from './compaction-worker-options.js'
 import { requireMessages, type Message } from './message.js'
 import type { Pipeline } from './pipeline.js'
-import { planCompaction, type CompactionPlan } from './plan-compaction.js'
+import { planCompaction } from './plan-compaction.js'
+import { prepareRequest, type ForegroundHost } from './prepare-request.js'
 import { isStageError } from './stage-error.js'
-import { estimateTotal } from './tokens.js'
 import type * as E from './worker-events.js'
 import { failureOf, WorkerTelemetry } from './worker-telemetry.js'
 
 const OWNER = 'compactionWorker'
 type Outcome = { ok: true; result: CompactionResult } | { ok: false; error: unknown }
+type Mode = 'background' | 'manual' | 'foreground'
 
-/** Runs compactions in the background, one at a time per session, within a quota (P5–P10). */
-export class CompactionWorker implements SessionHost {
+/**
+ * Runs compactions in the background, one at a time per session, within a quota (P5–P10), and in
+ * the foreground when a request would not fit the window otherwise (P11).
+ */
+export class CompactionWorker implements SessionHost, ForegroundHost {
   readonly policy: ResolvedCompactionPolicy
   readonly quota: ResolvedQuota
   readonly store: CompactionStore
-  private readonly clock: Clock
+  readonly clock: Clock
+  private readonly hasFallback: boolean
   private readonly signals: AdmissionSignalSource
-  private readonly run: Pipeline<CompactionPlan, CompactionResult>
+  private readonly run: Pipeline<RunInput, CompactionResult>
   private readonly sessions = new Map<string, CompactionSession>()
   private readonly shutdown = new AbortController()
   private readonly telemetry = new WorkerTelemetry()
@@ -51,6 +57,8 @@ export class CompactionWorker implements SessionHost {
   readonly onRejected = this.telemetry.onRejected
   /** Every admission decision (`compaction_admission_total{reason}`). */
   readonly onAdmission = this.telemetry.onAdmission
+  /** `prepareRequest` trimmed a request that compaction could not make fit (P11). */
+  readonly onTrimmed = this.telemetry.onTrimmed
 
   constructor(options: CompactionWorkerOptions) {
     const o = validateWorkerOptions(requireOptions<CompactionWorkerOptions>(OWNER, options))
@@ -61,12 +69,14 @@ export class CompactionWorker implements SessionHost {
     const service = optionalString(OWNER, 'service', o.service)
     const memory = optionalFunction<() => boolean>(OWNER, 'memoryProbe', o.memoryProbe)
     this.signals = o.signals ?? guardSignals({ ...findSignalGuards(o.guard), memory, service })
+    this.hasFallback = o.fallback !== undefined
     this.run = compactionPipeline({
       summarizer: o.summarizer,
       fallback: o.fallback,
       guard: o.guard,
       service,
       policy: this.policy,
+      clock: this.clock,
     })
   }
 
@@ -81,7 +91,9 @@ export class CompactionWorker implements SessionHost {
     }
     if (this.disposed) throw new TypeError(`${OWNER}.session: the worker is disposed`)
     let s = this.sessions.get(id)
-    if (s === undefined) this.sessions.set(id, (s = new CompactionSession(id, this)))
+    if (s === undefined) {
+      this.sessions.set(id, (s = new CompactionSession(id, this, new Calibration(this.policy))))
+    }
     return s
   }
 
@@ -108,12 +120,13 @@ export class CompactionWorker implements SessionHost {
     messages: Message[],
   ): Promise<AdmissionDecision | undefined> {
     requireMessages('endTurn', messages)
-    const tokensBefore = estimateTotal(messages, this.policy.estimateTokens)
-    if (tokensBefore < this.policy.triggerTokens) return undefined
+    const policy = s.calibration.policy
+    const tokensBefore = s.calibration.count(messages)
+    if (tokensBefore < policy.triggerTokens) return undefined
     const started = this.clock.now()
     const pendingHere = s.busy !== undefined || s.ready !== undefined
     // Planned now, synchronously: the snapshot must not see the next turn's messages.
-    const plan = pendingHere ? undefined : planCompaction(messages, this.policy)
+    const plan = pendingHere ? undefined : planCompaction(messages, policy)
     let done = (): void => {}
     if (!pendingHere) s.busy = new Promise<void>((resolve) => (done = resolve))
     const finish = (): void => {
@@ -125,6 +138,7 @@ export class CompactionWorker implements SessionHost {
       let decision = decideAdmission({
         pending: pendingHere || record.inFlight,
         prepared: plan !== undefined,
+        reachable: plan?.reachesTarget ?? true,
         tokensBefore,
         attemptCount: record.attempts,
         maxAttemptsPerSession: this.quota.maxAttemptsPerSession,
@@ -143,7 +157,7 @@ export class CompactionWorker implements SessionHost {
       this.telemetry.admission({ sessionId: s.id, decision, durationMs: this.clock.now() - started })
       if (!decision.allowed) finish()
       else
-        void this.execute(s, plan!, false, token)
+        void this.execute(s, { plan: plan!, accept: 'target', policy }, 'background', token)
           .then((outcome) => {
             if (outcome.ok) s.ready = outcome.result
           })
@@ -151,15 +165,27 @@ export class CompactionWorker implements SessionHost {
       return decision
     } catch (error) {
       finish()
-      this.fail(s, false, started, error, 'error')
+      this.fail(s, 'background', started, error, 'error')
       return undefined
     }
   }
 
   /** @internal */
   async runManual(s: CompactionSession, messages: Message[]): Promise<Message[]> {
-    const plan = planCompaction(messages, this.policy, { force: true })
+    const policy = s.calibration.policy
+    const plan = planCompaction(messages, policy, { force: true })
     if (plan === undefined) return messages
+    // A plan that cannot reach the target is never sent to a paid summarizer (P14).
+    if (!plan.reachesTarget && !this.hasFallback) {
+      throw new CompactionRefusedError(
+        'not_below_target',
+        `the kept part alone leaves ${plan.tokensKept} tokens, too many to end below ${policy.targetTokens} (0.8 × trigger)`,
+        plan.tokensKept,
+      )
+    }
+    const input: RunInput = plan.reachesTarget
+      ? { plan, accept: 'target', policy }
+      : { plan, accept: 'shrink', policy, fallbackOnly: true }
     let done = (): void => {}
     s.busy = new Promise<void>((resolve) => (done = resolve))
     try {
@@ -167,12 +193,12 @@ export class CompactionWorker implements SessionHost {
       if (!(await this.store.acquire(s.id, token, this.quota.markerTtlMs))) {
         throw new AlreadyRunningError(s.id, 'compaction')
       }
-      const outcome = await this.execute(s, plan, true, token)
+      const outcome = await this.execute(s, input, 'manual', token)
       if (!outcome.ok) throw outcome.error
       try {
         return applyCompaction(messages, outcome.result.plan, outcome.result.summary)
       } catch (error) {
-        this.discarded(s, outcome.result, error, true)
+        this.discarded(s, outcome.result, error, 'manual')
         throw error
       }
     } finally {
@@ -182,11 +208,60 @@ export class CompactionWorker implements SessionHost {
   }
 
   /** @internal */
-  discarded(s: CompactionSession, result: CompactionResult, error: unknown, manual = false): void {
+  prepare(s: CompactionSession, messages: Message[], options: PrepareRequestOptions): Promise<Message[]> {
+    return prepareRequest(this, s, messages, options)
+  }
+
+  /** @internal A foreground compaction for `prepareRequest`; resolves `messages` when it could not compact. */
+  async compactNow(
+    s: CompactionSession,
+    messages: Message[],
+    timeMs: number,
+    signal: AbortSignal | undefined,
+  ): Promise<Message[]> {
+    const policy = s.calibration.policy
+    const plan = planCompaction(messages, policy, { force: true })
+    if (plan === undefined) return messages
+    // No paid call for a plan that cannot reach the target (P14), nor once the waiting time is used up.
+    const fallbackOnly = !plan.reachesTarget || timeMs <= 0
+    if (fallbackOnly && !this.hasFallback) return messages
+    await s.idle()
+    let done = (): void => {}
+    s.busy = new Promise<void>((resolve) => (done = resolve))
+    try {
+      const token = randomUUID()
+      // The request cannot wait for another process's compaction it would never see: it runs anyway.
+      await this.store.acquire(s.id, token, this.quota.markerTtlMs).catch(() => false)
+      const input: RunInput = { plan, accept: 'shrink', policy, fallbackOnly, primaryTimeoutMs: timeMs }
+      const outcome = await this.execute(s, input, 'foreground', token, signal)
+      if (!outcome.ok) {
+        if (signal?.aborted) throw abortReason(signal)
+        return messages
+      }
+      try {
+        return applyCompaction(messages, outcome.result.plan, outcome.result.summary)
+      } catch (error) {
+        this.discarded(s, outcome.result, error, 'foreground')
+        return messages
+      }
+    } finally {
+      s.busy = undefined
+      done()
+    }
+  }
+
+  /** @internal */
+  trimmed(e: E.CompactionTrimmedEvent): void {
+    this.telemetry.trimmed(e)
+  }
+
+  /** @internal */
+  discarded(s: CompactionSession, result: CompactionResult, error: unknown, mode: Mode = 'background'): void {
     if (!isCompactionRefusedError(error) || error.reason !== 'prefix_changed') return
     this.telemetry.rejected({
       sessionId: s.id,
-      manual,
+      manual: mode === 'manual',
+      foreground: mode === 'foreground',
       outcome: 'rejected',
       durationMs: 0,
       reason: 'prefix_changed',
@@ -197,29 +272,50 @@ export class CompactionWorker implements SessionHost {
   /** One run: counts the attempt, bounds it by the timeout, and always clears the marker. Never rejects. */
   private async execute(
     s: CompactionSession,
-    plan: CompactionPlan,
-    manual: boolean,
+    input: RunInput,
+    mode: Mode,
     token: string,
+    callerSignal?: AbortSignal,
   ): Promise<Outcome> {
+    const { plan } = input
     const started = this.clock.now()
+    const manual = mode === 'manual'
+    const foreground = mode === 'foreground'
     const { controller, unlink } = linkedController(this.shutdown.signal)
+    const unlinkCaller =
+      callerSignal === undefined
+        ? () => {}
+        : onAbort(callerSignal, () => controller.abort(abortReason(callerSignal)))
+    if (callerSignal?.aborted) controller.abort(abortReason(callerSignal))
+    // prepareRequest gives up on a background run it waited too long for (it compacts in the foreground).
+    s.abortRun = () =>
+      controller.abort(new DOMException('compaction superseded by a foreground one', 'AbortError'))
     const { timeoutMs } = this.quota
     const cancel = setTimer(this.clock, timeoutMs, () =>
       controller.abort(new TimeoutError('total', timeoutMs)),
     )
     try {
       const attempt = await this.store.countAttempt(s.id)
-      this.telemetry.started({ sessionId: s.id, manual, tokensBefore: plan.tokensBefore, attempt })
-      const result = await this.run.run(plan, { signal: controller.signal, priority: 'background' })
+      this.telemetry.started({
+        sessionId: s.id,
+        manual,
+        foreground,
+        tokensBefore: plan.tokensBefore,
+        attempt,
+      })
+      const priority = foreground ? 'foreground' : 'background'
+      const result = await this.run.run(input, { signal: controller.signal, priority })
       await this.store.recordBoundary(s.id, plan.boundaryMessageId)
       this.telemetry.completed({
         sessionId: s.id,
         manual,
+        foreground,
         outcome: 'completed',
         durationMs: this.clock.now() - started,
         tokensBefore: plan.tokensBefore,
         tokensAfter: result.tokensAfter,
         summarizer: result.summarizer,
+        summarizerCalls: result.primaryCalls,
         ...(result.summarizer === 'fallback' ? { primaryError: result.primaryError } : {}),
       })
       return { ok: true, result }
@@ -229,6 +325,7 @@ export class CompactionWorker implements SessionHost {
         this.telemetry.rejected({
           sessionId: s.id,
           manual,
+          foreground,
           outcome: 'rejected',
           durationMs: this.clock.now() - started,
           reason: 'not_below_target',
@@ -236,12 +333,14 @@ export class CompactionWorker implements SessionHost {
           ...(error.tokensAfter !== undefined ? { tokensAfter: error.tokensAfter } : {}),
         })
       } else {
-        this.fail(s, manual, started, error, failureOf(error, controller.signal))
+        this.fail(s, mode, started, error, failureOf(error, controller.signal))
       }
       return { ok: false, error }
     } finally {
       cancel()
       unlink()
+      unlinkCaller()
+      s.abortRun = undefined
       // Best effort: a store that fails here leaves a marker that expires after markerTtlMs.
       await Promise.allSettled([
         this.store.startCooldown(s.id, this.quota.cooldownMs),
@@ -252,12 +351,19 @@ export class CompactionWorker implements SessionHost {
 
   private fail(
     s: CompactionSession,
-    manual: boolean,
+    mode: Mode,
     started: number,
     error: unknown,
     reason: E.CompactionFailure,
   ) {
-    this.telemetry.failed({ sessionId: s.id, manual, durationMs: this.clock.now() - started, reason, error })
+    this.telemetry.failed({
+      sessionId: s.id,
+      manual: mode === 'manual',
+      foreground: mode === 'foreground',
+      durationMs: this.clock.now() - started,
+      reason,
+      error,
+    })
   }
 }
 

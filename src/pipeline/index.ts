@@ -2,8 +2,15 @@ export { pipeline, Pipeline } from './pipeline.js'
 export type { PipelineOptions, PipelineRunOptions, StageEvent, StageFn, StageOptions } from './pipeline.js'
 export { StageError, isStageError } from './stage-error.js'
 export type { Message, ToolCall } from './message.js'
-export { estimateTokens, estimateTotal, CHARS_PER_TOKEN, MESSAGE_OVERHEAD_TOKENS } from './tokens.js'
-export type { TokenEstimator } from './tokens.js'
+export {
+  estimateTextTokens,
+  estimateTokens,
+  estimateTotal,
+  ESTIMATE_HEADROOM,
+  MESSAGE_OVERHEAD_TOKENS,
+  messageEstimator,
+} from './tokens.js'
+export type { TextTokenCounter, TokenEstimator } from './tokens.js'
 export {
   resolvePolicy,
   COMPACTION_TARGET_RATIO,
@@ -39,13 +46,14 @@ export type { CompactionResult } from './compaction-run.js'
 export {
   DEFAULT_COMPACTION_TIMEOUT_MS,
   DEFAULT_COOLDOWN_MS,
+  DEFAULT_FOREGROUND_TIMEOUT_MS,
   DEFAULT_MAX_ATTEMPTS_PER_SESSION,
   MARKER_MARGIN_MS,
 } from './compaction-quota.js'
 export type { CompactionQuota } from './compaction-quota.js'
 export { InMemoryCompactionStore } from './compaction-store.js'
 export type { CompactionStore, InMemoryCompactionStoreOptions, SessionRecord } from './compaction-store.js'
-export { ADMISSION_REASONS, guardSignals, heapPressure } from './admission.js'
+export { ADMISSION_REASON_ORDER, ADMISSION_REASONS, guardSignals, heapPressure } from './admission.js'
 export type {
   AdmissionDecision,
   AdmissionReason,
@@ -63,4 +71,5 @@ export type {
   CompactionFailure,
   CompactionRejectedEvent,
   CompactionStartedEvent,
+  CompactionTrimmedEvent,
 } from './worker-events.js'

@@ -1,8 +1,10 @@
 import { resolvePolicy, type CompactionPolicy, type ResolvedCompactionPolicy } from './compaction-policy.js'
 import { copyMessage, requireMessages, type Message } from './message.js'
+import { cutLargest } from './output-cut.js'
 import { hashPrefix, leadingSystemEnd, splitLead } from './prefix.js'
 import { summaryText } from './summary-block.js'
 import { renderTranscript } from './transcript.js'
+import { currentTurn, groupStarts } from './turn.js'
 
 /** What to summarize and what to keep, computed from a snapshot of the conversation. */
 export interface CompactionPlan {
@@ -18,24 +20,39 @@ export interface CompactionPlan {
   readonly tokensBefore: number
   /** Estimated tokens of what the summary replaces (previous summary + summarized messages). */
   readonly tokensSummarized: number
+  /** Estimated tokens that stay besides the summary: pinned messages and `kept` (outputs cut). */
+  readonly tokensKept: number
+  /**
+   * False when even a summary within `maxSummaryTokens` could not end below the target (the kept
+   * part is too large): such a plan is never sent to a paid summarizer (P14).
+   */
+  readonly reachesTarget: boolean
   /** Copies of the summarized messages. */
   readonly summarized: Message[]
-  /** Copies of the messages kept raw. */
+  /**
+   * Copies of the messages kept raw, in order: the current turn's user message first when the cut
+   * falls inside that turn (it is carried over the summary, P12), then the tail.
+   */
   readonly kept: Message[]
+  /** Ids of summarized-range messages that stay raw after the summary (the current turn's user message). */
+  readonly carriedIds: readonly string[]
+  /** Kept tool results whose output was cut to fit (by id; `kept` holds the cut copies). */
+  readonly cutIds: readonly string[]
 }
 
 export interface PlanOptions {
-  /** Plan even below the trigger (manual compaction). Default false. */
+  /** Plan even below the trigger (manual and foreground compaction). Default false. */
   force?: boolean
 }
 
 /**
- * Plans a compaction (P2). Leading system messages are pinned, except a `<conversation-summary>`
- * block (the previous summary). The most recent messages are kept raw; the cut never separates an
- * assistant's tool call from its result: it moves earlier (keeping more), or later when keeping
- * more would leave nothing to summarize. Returns undefined below the trigger (unless forced), or
- * when nothing would shrink: nothing to summarize, or the summarized part is not larger than
- * `maxSummaryTokens`.
+ * Plans a compaction (P2, P12). Leading system messages are pinned, except a
+ * `<conversation-summary>` block (the previous summary). The most recent messages are kept raw; the
+ * cut never separates an assistant's tool call from its result. The current turn survives: its
+ * latest tool call group (with everything after it) is always kept, and its user message is carried
+ * over the summary when the cut falls inside the turn (an oversized turn is split, its older part
+ * summarized). Kept tool outputs too large for the target are cut with a marker. Returns undefined
+ * below the trigger (unless forced), or when nothing would shrink.
  */
 export function planCompaction(
   messages: Message[],
@@ -46,67 +63,103 @@ export function planCompaction(
   requireMessages('planCompaction', messages)
   const n = messages.length
   const tokens = messages.map((m) => p.estimateTokens(m))
-  const tokensBefore = tokens.reduce((a, b) => a + b, 0)
+  let tokensBefore = 0
+  for (const t of tokens) tokensBefore += t
   if (options?.force !== true && tokensBefore < p.triggerTokens) return undefined
 
   const lead = leadingSystemEnd(messages)
+  const { pinned, summaries } = splitLead(messages, lead)
+  let pinnedTokens = 0
+  for (let i = 0; i < lead; i++) if (pinned.includes(messages[i]!)) pinnedTokens += tokens[i]!
   const group = groupStarts(messages, lead)
-  const desired = desiredCut(tokens, lead, p)
-  let cut = desired
-  while (group[cut]! < cut) cut = group[cut]!
-  if (cut <= lead) {
-    cut = desired
-    while (cut < n && group[cut]! < cut) cut++
-  }
+  const turn = currentTurn(messages, lead, group)
+  const cut = chooseCut(tokens, lead, group, turn.keepFrom, pinnedTokens, p)
   if (cut <= lead) return undefined
 
-  const { summaries } = splitLead(messages, lead)
-  const summarizedLive = messages.slice(lead, cut)
+  const carried = turn.userIndex >= lead && turn.userIndex < cut ? [turn.userIndex] : []
+  let tail = messages.slice(cut).map(copyMessage)
   let tokensSummarized = 0
   for (let i = 0; i < cut; i++) {
-    if (i >= lead || summaries.includes(messages[i]!)) tokensSummarized += tokens[i]!
+    if ((i >= lead && !carried.includes(i)) || summaries.includes(messages[i]!))
+      tokensSummarized += tokens[i]!
   }
-  if (tokensSummarized <= p.maxSummaryTokens) return undefined
+  let keptTokens = 0
+  for (const i of carried) keptTokens += tokens[i]!
+  for (let i = cut; i < n; i++) keptTokens += tokens[i]!
+  // Kept tool outputs are cut only as far as the target needs (largest first, never below maxToolOutputChars).
+  const room = p.targetTokens - 1 - pinnedTokens - p.maxSummaryTokens
+  const cutOutputs = cutLargest(
+    tail.filter((m) => m.role === 'tool'),
+    keptTokens - room,
+    p.estimateTokens,
+    p.maxToolOutputChars,
+  )
+  keptTokens -= cutOutputs.saved
+  tail = tail.map((m) => cutOutputs.replaced.get(m) ?? m)
+  const cutIds = [...cutOutputs.replaced.values()].map((m) => m.id)
+  const tokensKept = pinnedTokens + keptTokens
+  if (tokensSummarized <= p.maxSummaryTokens && cutIds.length === 0) return undefined
 
+  const summarizedLive = messages.slice(lead, cut)
+  const snapshot = summarizedLive.map(copyMessage)
   const previous = summaries.map(summaryText).filter((t) => t.length > 0)
-  const plan: CompactionPlan = {
-    transcript: renderTranscript(summarizedLive, p.maxToolOutputChars),
+  const plan = {
     boundaryMessageId: messages[cut - 1]!.id,
     prefixHash: hashPrefix(summaries, summarizedLive),
     tokensBefore,
     tokensSummarized,
-    summarized: summarizedLive.map(copyMessage),
-    kept: messages.slice(cut).map(copyMessage),
+    tokensKept,
+    reachesTarget: tokensKept + p.maxSummaryTokens < p.targetTokens,
+    summarized: snapshot.filter((_, i) => !carried.includes(lead + i)),
+    kept: [...carried.map((i) => snapshot[i - lead]!), ...tail],
+    carriedIds: carried.map((i) => messages[i]!.id),
+    cutIds,
+    ...(previous.length > 0 ? { previousSummary: previous.join('\n\n') } : {}),
   }
-  return previous.length > 0 ? { ...plan, previousSummary: previous.join('\n\n') } : plan
-}
-
-/** The cut the policy asks for, before moving it off a tool call group. */
-function desiredCut(tokens: readonly number[], lead: number, p: ResolvedCompactionPolicy): number {
-  const n = tokens.length
-  if (p.keepRecentMessages !== undefined) return Math.max(lead, n - p.keepRecentMessages)
-  let cut = n
-  let kept = 0
-  while (cut > lead && kept + tokens[cut - 1]! <= p.keepRecentTokens!) kept += tokens[--cut]!
-  return cut
+  // Rendered from the snapshot when first read: a chunked summarize never needs it whole, and the
+  // plan is made synchronously at the turn boundary, where time is the turn's.
+  let transcript: string | undefined
+  Object.defineProperty(plan, 'transcript', {
+    enumerable: true,
+    get: () => (transcript ??= renderTranscript(snapshot, p.maxToolOutputChars)),
+  })
+  return plan as unknown as CompactionPlan
 }
 
 /**
- * For each cut position i (0…n), the earliest index of a tool call whose result lies at or after i:
- * cutting at i is safe only when that is not before i. Entry n is n (an empty tail splits nothing).
+ * Where the summarized part ends: the policy's cut (keepRecentMessages / keepRecentTokens), never
+ * after `keepFrom` (the current turn's last tool call group), moved to a group boundary — earlier
+ * (keeping more), unless only the later boundary lets the result reach the target.
  */
-function groupStarts(messages: readonly Message[], lead: number): number[] {
-  const n = messages.length
-  const callIndex = new Map<string, number>()
-  for (let i = lead; i < n; i++) {
-    for (const call of messages[i]!.toolCalls ?? []) callIndex.set(call.id, i)
+function chooseCut(
+  tokens: readonly number[],
+  lead: number,
+  group: readonly number[],
+  keepFrom: number,
+  pinnedTokens: number,
+  p: ResolvedCompactionPolicy,
+): number {
+  const n = tokens.length
+  let desired: number
+  if (p.keepRecentMessages !== undefined) desired = Math.max(lead, n - p.keepRecentMessages)
+  else {
+    desired = n
+    let kept = 0
+    while (desired > lead && kept + tokens[desired - 1]! <= p.keepRecentTokens!) kept += tokens[--desired]!
   }
-  const start = new Array<number>(n + 1)
-  start[n] = n
-  for (let i = n - 1; i >= 0; i--) {
-    const m = messages[i]!
-    const k = m.role === 'tool' && m.toolCallId !== undefined ? callIndex.get(m.toolCallId) : undefined
-    start[i] = Math.min(start[i + 1]!, k !== undefined && k < i ? k : i)
+  desired = Math.min(desired, keepFrom)
+  let earlier = desired
+  while (group[earlier]! < earlier) earlier = group[earlier]!
+  let later = desired
+  while (later < keepFrom && group[later]! < later) later++
+  const laterOk = later <= keepFrom && group[later]! >= later && later > lead
+  if (earlier <= lead) return laterOk ? later : lead
+  if (earlier === later || !laterOk) return earlier
+  // Keeping a whole large group is preferred, unless only the later cut can reach the target.
+  const keptFrom = (from: number) => {
+    let kept = pinnedTokens + p.maxSummaryTokens
+    for (let i = from; i < n; i++) kept += tokens[i]!
+    return kept
   }
-  return start
+  return keptFrom(earlier) >= p.targetTokens && keptFrom(later) < p.targetTokens ? later : earlier
 }

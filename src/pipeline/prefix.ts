@@ -23,12 +23,34 @@ export function splitLead(
   return { pinned, summaries }
 }
 
+interface Digest {
+  readonly content: string
+  readonly calls: Message['toolCalls']
+  readonly id: string
+  readonly digest: string
+}
+const digests = new WeakMap<Message, Digest>()
+
+/**
+ * sha256 of one message, cached per message object like its token count (a replaced content or
+ * tool call list is hashed again), so planning and applying never rehash a long conversation.
+ */
+function digestOf(m: Message): string {
+  const hit = digests.get(m)
+  if (hit !== undefined && hit.content === m.content && hit.calls === m.toolCalls && hit.id === m.id) {
+    return hit.digest
+  }
+  const digest = createHash('sha256')
+    .update(JSON.stringify([m.id, m.role, m.content, m.toolCalls ?? null, m.toolCallId ?? null]))
+    .digest('hex')
+  digests.set(m, { content: m.content, calls: m.toolCalls, id: m.id, digest })
+  return digest
+}
+
 /** sha256 of everything a summary replaces: the previous summary and the summarized messages. */
 export function hashPrefix(summaries: readonly Message[], summarized: readonly Message[]): string {
   const hash = createHash('sha256')
-  for (const m of [...summaries, ...summarized]) {
-    hash.update(JSON.stringify([m.id, m.role, m.content, m.toolCalls ?? null, m.toolCallId ?? null]))
-    hash.update('\n')
-  }
+  for (const m of summaries) hash.update(digestOf(m))
+  for (const m of summarized) hash.update(digestOf(m))
   return hash.digest('hex')
 }

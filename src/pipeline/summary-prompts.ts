@@ -16,6 +16,7 @@ export const CHECKPOINT_SECTIONS = [
   'Decisions',
   'Files read',
   'Files modified',
+  'Errors',
   'Next steps',
   'Critical context',
 ] as const
@@ -35,9 +36,12 @@ export function checkpointPrompt(transcript: string, maxTokens: number): ChatPro
     `Write a checkpoint summary of the conversation above in at most ${maxTokens} tokens, ` +
     `with exactly these sections (write "none" for an empty one):\n${SECTIONS}\n\n` +
     'Goal: what the user wants overall. Constraints: requirements and preferences the user stated. ' +
-    'Progress: what is done and what is in progress. Decisions: choices made and why. Files: paths ' +
-    'read and paths modified. Next steps: what remains, in order. Critical context: anything else ' +
-    'the agent cannot continue without.'
+    'Progress: what is done and what is in progress. Decisions: choices made and why. Files read and ' +
+    'Files modified: exact paths, from the tools the agent called (a file both read and modified is ' +
+    'listed as modified; paths that only appear inside a stack trace are not files the agent worked ' +
+    'on). Errors: errors the agent met and whether they are fixed, with the exact message. Next ' +
+    'steps: what remains, in order. Critical context: anything else the agent cannot continue ' +
+    'without. Each section name appears once.'
   return { system: SYSTEM, messages: [{ role: 'user', content }], maxTokens }
 }
 
@@ -50,6 +54,7 @@ export function updatePrompt(previousSummary: string, transcript: string, maxTok
     `summary in at most ${maxTokens} tokens, with exactly these sections:\n${SECTIONS}\n\n` +
     'Keep the goal and constraints unless the user changed them; move finished work into Progress; ' +
     'keep every file from the previous summary and add the new ones (Files read and Files modified ' +
-    'accumulate); replace Next steps with what remains now. Drop only what is no longer true.'
+    'accumulate); keep errors that are not fixed yet; replace Next steps with what remains now. Drop ' +
+    'only what is no longer true. Each section name appears once.'
   return { system: SYSTEM, messages: [{ role: 'user', content }], maxTokens }
 }

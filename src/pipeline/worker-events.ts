@@ -5,6 +5,8 @@ import type { CompactionRefusal } from './compaction-errors.js'
 export interface CompactionStartedEvent {
   readonly sessionId: string
   readonly manual: boolean
+  /** Run by `prepareRequest` because the next request would not fit the window (P11), not in the background. */
+  readonly foreground: boolean
   readonly tokensBefore: number
   /** This session's attempt number (1-based). */
   readonly attempt: number
@@ -14,6 +16,7 @@ export interface CompactionStartedEvent {
 export interface CompactionCompletedEvent {
   readonly sessionId: string
   readonly manual: boolean
+  readonly foreground: boolean
   readonly outcome: 'completed'
   readonly durationMs: number
   readonly tokensBefore: number
@@ -22,6 +25,8 @@ export interface CompactionCompletedEvent {
   readonly summarizer: 'primary' | 'fallback'
   /** What made the primary fail, when the fallback wrote the summary. */
   readonly primaryError?: unknown
+  /** Requests sent to the primary summarizer: 0 when the fallback wrote it alone, more than 1 for a chunked transcript (P14). */
+  readonly summarizerCalls: number
 }
 
 /** Why a run failed. */
@@ -31,6 +36,7 @@ export type CompactionFailure = 'error' | 'timeout' | 'aborted' | 'malformed'
 export interface CompactionFailedEvent {
   readonly sessionId: string
   readonly manual: boolean
+  readonly foreground: boolean
   readonly outcome: 'failed'
   readonly durationMs: number
   readonly reason: CompactionFailure
@@ -46,9 +52,10 @@ export interface CompactionFailedEvent {
 export interface CompactionRejectedEvent {
   readonly sessionId: string
   readonly manual: boolean
+  readonly foreground: boolean
   readonly outcome: 'rejected'
   readonly durationMs: number
-  readonly reason: Exclude<CompactionRefusal, 'malformed_summary'>
+  readonly reason: Exclude<CompactionRefusal, 'malformed_summary' | 'cannot_fit'>
   readonly tokensBefore: number
   /** Estimated tokens the result would have left, for 'not_below_target'. */
   readonly tokensAfter?: number
@@ -60,4 +67,20 @@ export interface CompactionAdmissionEvent {
   readonly decision: AdmissionDecision
   /** Time spent deciding (store and signal reads). */
   readonly durationMs: number
+}
+
+/**
+ * `prepareRequest` removed content to make a request fit because compaction could not (P11): the
+ * oldest unpinned messages dropped (whole tool call groups), then oversized outputs cut.
+ */
+export interface CompactionTrimmedEvent {
+  readonly sessionId: string
+  /** Calibrated tokens before and after, and the budget (window − output tokens). */
+  readonly tokensBefore: number
+  readonly tokensAfter: number
+  readonly budget: number
+  /** Messages removed. */
+  readonly droppedMessages: number
+  /** Messages whose content was cut with a marker. */
+  readonly cutMessages: number
 }

@@ -12,11 +12,17 @@ export class WorkerTelemetry {
   private readonly failedEmitter = new EventEmitter<E.CompactionFailedEvent>()
   private readonly rejectedEmitter = new EventEmitter<E.CompactionRejectedEvent>()
   private readonly admissionEmitter = new EventEmitter<E.CompactionAdmissionEvent>()
+  private readonly trimmedEmitter = new EventEmitter<E.CompactionTrimmedEvent>()
   readonly onStarted = this.startedEmitter.addListener
   readonly onCompleted = this.completedEmitter.addListener
   readonly onFailed = this.failedEmitter.addListener
   readonly onRejected = this.rejectedEmitter.addListener
   readonly onAdmission = this.admissionEmitter.addListener
+  readonly onTrimmed = this.trimmedEmitter.addListener
+
+  trimmed(e: E.CompactionTrimmedEvent): void {
+    this.trimmedEmitter.emit(e)
+  }
 
   admission(e: E.CompactionAdmissionEvent): void {
     this.evidence.decision(e.decision)

@@ -239,3 +239,46 @@ describe('K3 retryable', () => {
     expect(classifyError('a string')).toEqual({ retryable: false, health: 'failure', reason: 'unknown' })
   })
 })
+
+describe('P11 context overflow', () => {
+  it('P11 context_overflow: OpenAI 400 context_length_exceeded and Anthropic "prompt is too long" are their own reason, never retried as is', () => {
+    const overflow = { retryable: false, health: 'success', reason: 'context_overflow', status: 400 }
+    const openai = openaiError(400, {
+      error: {
+        message:
+          "This model's maximum context length is 128000 tokens. However, your messages resulted in 130512 tokens.",
+        type: 'invalid_request_error',
+        param: 'messages',
+        code: 'context_length_exceeded',
+      },
+    })
+    const anthropic = anthropicError(400, {
+      type: 'error',
+      error: { type: 'invalid_request_error', message: 'prompt is too long: 215000 tokens > 200000 maximum' },
+    })
+    const aiSdk = new APICallError({
+      message: 'prompt is too long: 215000 tokens > 200000 maximum',
+      url: 'http://x',
+      requestBodyValues: {},
+      statusCode: 400,
+      data: {
+        type: 'error',
+        error: {
+          type: 'invalid_request_error',
+          message: 'prompt is too long: 215000 tokens > 200000 maximum',
+        },
+      },
+    })
+    for (const err of [openai, anthropic, aiSdk]) expect(classifyError(err)).toEqual(overflow)
+    // Mid-stream (no status), as the Responses API reports it.
+    expect(classifyError({ type: 'error', code: 'context_length_exceeded' })).toMatchObject({
+      reason: 'context_overflow',
+    })
+    // Other invalid requests stay bad_request.
+    const other = anthropicError(400, {
+      type: 'error',
+      error: { type: 'invalid_request_error', message: 'max_tokens: must be positive' },
+    })
+    expect(classifyError(other)).toMatchObject({ reason: 'bad_request' })
+  })
+})

@@ -102,7 +102,7 @@ describe('compaction through the guards', () => {
     expect(completed.map((e) => e.summarizer)).toEqual(['fallback', 'fallback'])
     expect((completed[1]!.primaryError as { status: number }).status).toBe(500)
     const after = s.beginTurn(messages)
-    expect(after[1]!.content).toContain('Goal: task 0') // the merged summary keeps the first goal
+    expect(after[1]!.content).toContain('## Goal\ntask 0') // the merged summary keeps the first goal
   })
 
   it('P6 signals come from the live guards by default: breaker, backpressure depth, memory probe', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { estimateTokens, estimateTotal, resolvePolicy } from '../../src/pipeline/index.js'
+import { estimateTextTokens, estimateTokens, estimateTotal, resolvePolicy } from '../../src/pipeline/index.js'
 
 describe('compaction policy', () => {
   it('P2 policy defaults: 80 % of a 128k window, keep 25 % of the trigger, summary 10 % capped at 8 192', () => {
@@ -38,16 +38,18 @@ describe('compaction policy', () => {
     expect(() => resolvePolicy('x' as never)).toThrow(TypeError)
   })
 
-  it('P2 the default estimator counts chars / 4 plus 4 per message, tool calls included', () => {
-    expect(estimateTokens({ id: '1', role: 'user', content: 'x'.repeat(40) })).toBe(14)
+  it('P13 a message costs its text, each tool call name and arguments, and 4 of framing', () => {
+    const text = 'Read src/http/client.ts and add retries.'
+    expect(estimateTokens({ id: '1', role: 'user', content: text })).toBe(estimateTextTokens(text) + 4)
+    const args = '{"path":"src/http/client.ts"}'
     expect(
       estimateTokens({
         id: '2',
         role: 'assistant',
         content: '',
-        toolCalls: [{ id: 'c', name: 'read', arguments: '{"p":"abcdefgh"}' }],
+        toolCalls: [{ id: 'c', name: 'read_file', arguments: args }],
       }),
-    ).toBe(4 + 5)
+    ).toBe(4 + estimateTextTokens('read_file') + estimateTextTokens(args))
     expect(estimateTotal([{ id: '1', role: 'user', content: '' }], () => 7)).toBe(7)
   })
 })

@@ -183,7 +183,12 @@ describe('compactionWorker', () => {
     let messages = bigChat()
     const s = await compactOnce(w, 'c', messages, 'first summary')
     messages = s.beginTurn(messages)
-    messages.push(...bigChat(12, 'later ').slice(1))
+    // Ids stay unique within the conversation (boundaries refer to them).
+    messages.push(
+      ...bigChat(12, 'later ')
+        .slice(1)
+        .map((m) => ({ ...m, id: `later-${m.id}` })),
+    )
     expect((await s.endTurn(messages))?.reason).toBe('cooldown')
     await w.clock.advance(60_000)
     expect((await s.endTurn(messages))?.reason).toBe('allowed')

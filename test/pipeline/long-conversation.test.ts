@@ -67,8 +67,9 @@ describe('long conversation', () => {
     expect(evidence.decisions).toBe(evidence.admitted)
     expect(peak).toBeLessThan(policy.contextWindow)
     const summary = messages.find(isSummaryMessage)!.content
-    expect(summary).toContain('Goal: step 0: update src/pkg0/index.ts')
-    expect(summary).toContain('Tools used: read_file, grep')
+    expect(summary).toContain('## Goal\nstep 0: update src/pkg0/index.ts')
+    expect(summary).toContain('- Tools used: read_file, grep')
+    expect(summary).toMatch(/## Files read\n(- src\/pkg\d\/index.ts\n)+/)
     await worker.dispose()
   })
 })

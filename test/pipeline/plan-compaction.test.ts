@@ -63,14 +63,18 @@ describe('planCompaction', () => {
       keepRecentTokens: lastTwo + 1,
       maxSummaryTokens: 10,
     })!
-    // Two fit: (tool result, assistant). The cut moved earlier to keep the result with its call.
-    expect(plan.kept.map((m) => m.id)).toEqual(messages.slice(-3).map((m) => m.id))
+    // Two fit: (tool result, assistant). The cut moved earlier to keep the result with its call, and
+    // the current turn's user message is carried over the summary (P12).
+    const lastTurn = messages.slice(-4).map((m) => m.id)
+    expect(plan.kept.map((m) => m.id)).toEqual(lastTurn)
+    expect(plan.carriedIds).toEqual([lastTurn[0]])
+    expect(plan.summarized.map((m) => m.id)).not.toContain(lastTurn[0])
     const exact = planCompaction(messages, {
       triggerTokens: 1000,
       keepRecentTokens: estimateTotal(messages.slice(-3)),
       maxSummaryTokens: 10,
     })!
-    expect(exact.kept).toHaveLength(3)
+    expect(exact.kept).toHaveLength(4)
   })
 
   it('P2 never splits a tool call from its result', () => {
@@ -86,8 +90,9 @@ describe('planCompaction', () => {
       expect(toolCallsPaired(plan.kept)).toBe(true)
       expect(plan.kept.length).toBeGreaterThanOrEqual(keep)
     }
-    // A call with two results split across the desired cut: the whole group is kept.
-    const c = conversation().system('sys').user(words(200))
+    // A call with two results split across the desired cut: the whole group is kept (with the
+    // turn's user message, carried over the summary).
+    const c = conversation().system('sys').user(words(200)).assistant(words(50)).user('now list them')
     c.messages.push(
       {
         id: 'a1',
@@ -106,7 +111,7 @@ describe('planCompaction', () => {
       keepRecentMessages: 1,
       maxSummaryTokens: 1,
     })!
-    expect(plan.kept.map((m) => m.id)).toEqual(['a1', 't1', 't2'])
+    expect(plan.kept.map((m) => m.id)).toEqual(['u4', 'a1', 't1', 't2'])
   })
 
   it('P2 returns undefined when nothing would shrink', () => {

@@ -2,11 +2,13 @@ import { describe, expect, it } from 'vitest'
 import type { CallContext, CallOptions } from '../../src/core/call-options.js'
 import type { Guard } from '../../src/core/guard.js'
 import {
+  estimateTextTokens,
   extractiveSummarizer,
   llmSummarizer,
   planCompaction,
   type ChatPrompt,
 } from '../../src/pipeline/index.js'
+import { renderTranscript } from '../../src/pipeline/transcript.js'
 import { conversation } from './conversation.js'
 
 const signal = new AbortController().signal
@@ -26,17 +28,20 @@ describe('extractiveSummarizer', () => {
   it('P3 extractive: goal, files, tools and decisions; deterministic; merges the previous summary', async () => {
     const s = extractiveSummarizer()
     const plan = planCompaction(chat(), { triggerTokens: 1, keepRecentMessages: 0, maxSummaryTokens: 1 })!
-    const fromMessages = await s.summarize({ transcript: plan.transcript, messages: plan.summarized, signal })
-    const fromTranscript = await s.summarize({ transcript: plan.transcript, signal })
-    expect(fromMessages).toBe(
-      await s.summarize({ transcript: plan.transcript, messages: plan.summarized, signal }),
-    )
+    const all = [...plan.summarized, ...plan.kept]
+    const fromMessages = await s.summarize({ transcript: plan.transcript, messages: all, signal })
+    expect(fromMessages).toBe(await s.summarize({ transcript: plan.transcript, messages: all, signal }))
+    const fromTranscript = await s.summarize({
+      transcript: renderTranscript(all, 2_000),
+      signal,
+    })
     for (const text of [fromMessages, fromTranscript]) {
-      expect(text).toContain('Goal: Add retries to the HTTP client in src/http/client.ts')
-      expect(text).toContain('Latest request: Also update the README.md please')
-      expect(text).toMatch(/Files: .*src\/http\/client\.ts/)
-      expect(text).toContain('docs/retry.md')
-      expect(text).toContain('Tools used: read_file, edit_file')
+      expect(text).toContain('## Goal\nAdd retries to the HTTP client in src/http/client.ts')
+      expect(text).toContain('- Latest request: Also update the README.md please')
+      // Read, then edited: listed once, as modified.
+      expect(text).toContain('## Files modified\n- src/http/client.ts')
+      expect(text).not.toContain('## Files read')
+      expect(text).toContain('- Tools used: read_file, edit_file')
       expect(text).toContain('- Updated README.md with the retry section.')
     }
     const next = conversation()
@@ -48,17 +53,17 @@ describe('extractiveSummarizer', () => {
       previousSummary: fromMessages,
       signal,
     })
-    expect(merged).toContain('Goal: Add retries to the HTTP client') // the original goal stays
-    expect(merged).toContain('Latest request: Now run the tests in test/http.test.ts')
-    expect(merged).toMatch(/Files: .*src\/http\/client\.ts.*test\/http\.test\.ts/)
-    expect(merged).toContain('Tools used: read_file, edit_file, bash')
+    expect(merged).toContain('## Goal\nAdd retries to the HTTP client') // the original goal stays
+    expect(merged).toContain('- Latest request: Now run the tests in test/http.test.ts')
+    expect(merged).toContain('## Files modified\n- src/http/client.ts')
+    expect(merged).toContain('- Tools used: read_file, edit_file, bash')
     const foreign = await s.summarize({
       transcript: '',
       messages: next.messages,
       previousSummary: '## Goal\nShip it',
       signal,
     })
-    expect(foreign).toContain('Earlier summary: ## Goal Ship it')
+    expect(foreign).toContain('## Critical context\n## Goal Ship it')
   })
 
   it('P3 extractive output is bounded', async () => {
@@ -68,10 +73,9 @@ describe('extractiveSummarizer', () => {
     const s = extractiveSummarizer({ maxChars: 1_000 })
     const text = await s.summarize({ transcript: '', messages: c.messages, signal })
     expect(text.length).toBeLessThanOrEqual(1_000)
-    expect(text).toContain('Goal: task 0')
-    expect(
-      (await s.summarize({ transcript: '', messages: c.messages, signal, maxTokens: 60 })).length,
-    ).toBeLessThanOrEqual(240)
+    expect(text).toContain('## Goal\ntask 0')
+    const short = await s.summarize({ transcript: '', messages: c.messages, signal, maxTokens: 60 })
+    expect(estimateTextTokens(short)).toBeLessThanOrEqual(60)
     expect(() => extractiveSummarizer({ maxChars: 5 })).toThrow(/"maxChars"/)
   })
 })
