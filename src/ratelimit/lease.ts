@@ -39,6 +39,12 @@ class LeasePart {
     this.rate = from.limit > 0 ? from.limit / windowMs : Number.POSITIVE_INFINITY
   }
 
+  /** How long after the grant its last unit is ready. */
+  lastReadyIn(): number {
+    if (this.rate === Number.POSITIVE_INFINITY || this.granted <= this.level) return 0
+    return (this.granted - this.level) / this.rate
+  }
+
   /** Forgets the grant; returns what was not used (negative: owed). */
   drain(): number {
     const left = this.granted - this.used
@@ -102,7 +108,9 @@ export class Lease {
     this.t.reset(reply.tokens, this.windowMs, carryT)
     this.since = now
     this.pausedUntil = Math.max(this.pausedUntil, now + reply.pauseMs)
-    this.expiresAt = now + reply.waitMs + reply.leaseMs
+    // Reserved units must not expire before they are ready: the lease lasts from its last one.
+    const lastReady = Math.max(reply.waitMs, this.r.lastReadyIn(), this.t.lastReadyIn())
+    this.expiresAt = now + lastReady + reply.leaseMs
   }
 
   /** A provider reported less left than the lease holds ready: no more than that is used now. */
