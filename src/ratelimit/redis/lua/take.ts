@@ -66,19 +66,21 @@ if wait > maxDelay then
 end
 
 local allowMs = maxDelay - pauseMs
+-- No spare during a pause: nothing would be ready before it ends anyway.
+local spareR, spareT = tonumber(ARGV[16]), tonumber(ARGV[17])
+if pauseMs > 0 then spareR, spareT = 0, 0 end
 local function grant(level, limitV, need, queued, spare)
   if level == nil then return nil, need + queued + spare end
   local left = level - need
   local q = 0
   if queued > 0 then q = math.max(0, math.min(queued, left + allowMs * limitV / windowMs)) end
   left = left - q
-  local sp = 0
-  if pauseMs <= 0 then sp = math.max(0, math.min(spare, left * 0.5)) end
+  local sp = math.max(0, math.min(spare, left * 0.5))
   return left - sp, need + q + sp
 end
 local schedR, schedT = beforePause(endR, limitR), beforePause(endT, limitT)
-local newR, grR = grant(endR, limitR, needR, tonumber(ARGV[14]), tonumber(ARGV[16]))
-local newT, grT = grant(endT, limitT, needT, tonumber(ARGV[15]), tonumber(ARGV[17]))
+local newR, grR = grant(endR, limitR, needR, tonumber(ARGV[14]), spareR)
+local newT, grT = grant(endT, limitT, needT, tonumber(ARGV[15]), spareT)
 levelR = beforePause(newR, limitR)
 levelT = beforePause(newT, limitT)
 save()
