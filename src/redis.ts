@@ -6,3 +6,4 @@ export {
   type RedisStoreClient,
   type RedisMulti,
 } from './pipeline/redis-compaction-store.js'
+export * from './ratelimit/redis/index.js'

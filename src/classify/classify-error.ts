@@ -22,6 +22,7 @@ export type ErrorReason =
   | 'aborted'
   | 'circuit_open'
   | 'shed'
+  | 'over_budget'
   | 'unknown'
 
 export interface ErrorClass {
@@ -92,7 +93,8 @@ function statusOf(e: Shape): number | undefined {
   return undefined
 }
 
-function headersOf(e: Shape): unknown {
+/** The response headers an error carries (SDK errors, AI SDK `responseHeaders`, `response.headers`). */
+export function headersOf(e: Shape): unknown {
   return e.headers ?? e.responseHeaders ?? asShape(e.response)?.headers
 }
 
@@ -220,6 +222,8 @@ function withoutStatus(e: Shape, markers: string[]): Omit<ErrorClass, 'status'> 
     if (code === 'BREAKWATER_BROKEN_CIRCUIT')
       return { retryable: false, health: 'ignore', reason: 'circuit_open' }
     if (code === 'BREAKWATER_BACKPRESSURE_SHED') return { retryable: false, health: 'ignore', reason: 'shed' }
+    if (code === 'BREAKWATER_RATE_LIMITED')
+      return { retryable: false, health: 'ignore', reason: 'over_budget' }
     return { retryable: false, health: 'failure', reason: 'unknown' }
   }
   if (causes(e).some(isAbortLink)) return { retryable: false, health: 'ignore', reason: 'aborted' }

@@ -6,3 +6,9 @@ export {
   type Health,
 } from './classify-error.js'
 export { retryAfterMs } from './retry-after.js'
+export {
+  parseDuration,
+  parseRateLimitHeaders,
+  type RateLimitHeaders,
+  type RateLimitWindow,
+} from './rate-limit-headers.js'
