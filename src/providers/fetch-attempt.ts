@@ -96,7 +96,7 @@ async function openStream(
   // An error event after the first content, in the same chunk: the hold reports it.
   let lateFailure: unknown
   try {
-    for (let content = false; !content; ) {
+    for (let content = false; !content;) {
       const step = await raceAbort(reader.read(), signal)
       // A body ends quietly when its request is aborted; the caller must learn why it ended.
       if (signal.aborted) throw abortReason(signal)

@@ -32,7 +32,13 @@ const drain = async (stream: AsyncIterable<unknown>) => {
 }
 const tool = {
   type: 'function' as const,
-  function: { name: 'noop', parameters: { type: 'object', properties: {} }, function: () => 'ok' },
+  function: {
+    name: 'noop',
+    description: 'does nothing',
+    parameters: { type: 'object', properties: {} },
+    parse: JSON.parse,
+    function: () => 'ok',
+  },
 }
 
 const METHODS: Method[] = [
