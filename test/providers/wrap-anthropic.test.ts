@@ -99,9 +99,9 @@ describe('wrapAnthropic', () => {
   it('U5 the same request under two API keys reaches the provider twice', async () => {
     const fake = await fakeProvider()
     const guard = dedupeGuard({ ttlMs: 60_000 })
-    const a = wrapAnthropic(anthropicClient(fake, 'ak-1'), guard)
-    const b = wrapAnthropic(anthropicClient(fake, 'ak-2'), guard)
-    const q = { ...body('q'), temperature: 0 }
+    const a = wrapAnthropic(anthropicClient(fake, 'ak-1'), guard, { dedupe: 'always' })
+    const b = wrapAnthropic(anthropicClient(fake, 'ak-2'), guard, { dedupe: 'always' })
+    const q = body('q')
     await Promise.all([a.messages.create(q), b.messages.create(q), a.messages.create(q)])
     expect(fake.counts.byApiKey).toEqual({ 'ak-1': 1, 'ak-2': 1 })
   })

@@ -65,22 +65,14 @@ describe('W2 dedupe in the wrappers', () => {
 
   it('W2 a result nobody shares is the SDK object itself, unfrozen, even with a dedupe guard in the chain', async () => {
     const fake = await fakeProvider()
-    const client = wrapAnthropic(anthropicClient(fake), dedupeGuard({ ttlMs: 60_000 }))
-    const msg = await client.messages.create({
-      model: 'c',
-      max_tokens: 8,
-      messages: user('x'),
-      temperature: 0,
-    })
+    // The Anthropic SDK takes no temperature: its messages merge only when asked ('always', a key).
+    const client = wrapAnthropic(anthropicClient(fake), dedupeGuard({ ttlMs: 60_000 }), { dedupe: 'always' })
+    const body = { model: 'c', max_tokens: 8, messages: user('x') }
+    const msg = await client.messages.create(body)
     expect(Object.isFrozen(msg)).toBe(false)
     msg.content[0] = { type: 'text', text: 'mine', citations: null }
     // The cached answer is a copy of the provider's bytes: the next caller is untouched by the edit.
-    const again = await client.messages.create({
-      model: 'c',
-      max_tokens: 8,
-      messages: user('x'),
-      temperature: 0,
-    })
+    const again = await client.messages.create(body)
     expect(again.content[0]).toMatchObject({ text: 'echo: x' })
     expect(fake.count()).toBe(1)
   })
