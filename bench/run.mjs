@@ -11,6 +11,7 @@ import { environment } from './lib/environment.mjs'
 import { report } from './lib/report.mjs'
 import { latency, LATENCY_SETUP } from './latency.mjs'
 import { overhead } from './overhead.mjs'
+import { streams, withStreams } from './streams.mjs'
 
 const args = process.argv.slice(2)
 const quick = args.includes('--quick')
@@ -89,23 +90,32 @@ for (const m of [fleetResult.shared, fleetResult.separate]) {
   )
 }
 
+log('streams: CPU per chunk, wrapped vs raw SDK (fake provider in a child process)')
+const streamResult = await streams({ quick })
+for (const r of streamResult.results) {
+  log(`  ${r.api}: raw ${r.raw.toFixed(2)} µs, wrapped ${r.wrapped.toFixed(2)} µs per chunk`)
+}
+
 const seconds = (Date.now() - started) / 1000
 writeFileSync(
   outFile,
-  withFleet(
-    report({
-      env,
-      overhead: over,
-      targets,
-      dedupe: dd,
-      heap,
-      latency: lat,
-      latencySetup: LATENCY_SETUP,
-      redis,
-      command: 'npm run bench   # = npm run build && node bench/run.mjs',
-      seconds,
-    }),
-    fleetResult,
+  withStreams(
+    withFleet(
+      report({
+        env,
+        overhead: over,
+        targets,
+        dedupe: dd,
+        heap,
+        latency: lat,
+        latencySetup: LATENCY_SETUP,
+        redis,
+        command: 'npm run bench   # = npm run build && node bench/run.mjs',
+        seconds,
+      }),
+      fleetResult,
+    ),
+    streamResult,
   ),
 )
 log(`wrote ${outFile instanceof URL ? outFile.pathname : outFile}`)

@@ -22,18 +22,23 @@ export class SseScanner {
     if (this.skipLf && text.startsWith('\n')) text = text.slice(1)
     this.skipLf = false
     const out: SseEvent[] = []
+    const all = this.pending === '' ? text : this.pending + text
     let start = 0
-    const all = this.pending + text
-    for (let i = 0; i < all.length; i++) {
-      const c = all.charCodeAt(i)
-      if (c !== 10 && c !== 13) continue
-      this.line(all.slice(start, i), out)
-      if (c === 13) {
-        if (i + 1 < all.length) {
-          if (all.charCodeAt(i + 1) === 10) i++
-        } else this.skipLf = true
+    for (;;) {
+      const lf = all.indexOf('\n', start)
+      const cr = all.indexOf('\r', start)
+      const end = lf < 0 ? cr : cr < 0 ? lf : Math.min(lf, cr)
+      if (end < 0) break
+      this.line(all.slice(start, end), out)
+      if (end === cr) {
+        if (end + 1 < all.length) {
+          if (all.charCodeAt(end + 1) === 10) start = end + 2
+          else start = end + 1
+          continue
+        }
+        this.skipLf = true
       }
-      start = i + 1
+      start = end + 1
     }
     this.pending = all.slice(start)
     return out

@@ -45,6 +45,17 @@ type Shape = Record<string, any>
 
 const nonEmpty = (value: unknown): boolean => typeof value === 'string' && value !== ''
 
+/** Fields whose object value makes an event worth parsing once its content is flowing. */
+const MATTERS = /"(?:usage|error)"\s*:\s*\{|"type"\s*:\s*"(?:error|response\.failed)"/
+
+/**
+ * Whether an event after the first content can carry anything the transport reads — usage, an
+ * error — so the rest (the content deltas, most of a stream) is passed on without parsing its JSON.
+ */
+export function mayMatter(event: SseEvent): boolean {
+  return event.event === 'error' || MATTERS.test(event.data)
+}
+
 /** Reads an event's JSON data; undefined for `[DONE]` or data that is not JSON. */
 export function eventData(event: SseEvent): unknown {
   if (event.data === '' || event.data === '[DONE]') return undefined

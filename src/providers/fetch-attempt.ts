@@ -1,7 +1,7 @@
 import { answerFacts, foldStreamFacts, type AnswerFacts } from '../classify/answer-facts.js'
 import { HttpAnswerError } from '../classify/http-answer-error.js'
 import { SseScanner } from '../classify/sse-scanner.js'
-import { classifyStreamEvent, eventData } from '../classify/stream-events.js'
+import { classifyStreamEvent, eventData, mayMatter } from '../classify/stream-events.js'
 import { abortReason, raceAbort } from '../core/abort.js'
 import type { CallContext } from '../core/call-options.js'
 import type { Clock } from '../core/clock.js'
@@ -135,6 +135,7 @@ async function openStream(
     failure: lateFailure,
     sdkSignal: plan.sdkSignal,
     onEvent: (event) => {
+      if (!mayMatter(event)) return undefined
       const data = eventData(event)
       foldStreamFacts(facts, data)
       const verdict = classifyStreamEvent(plan.info.streamApi, event, data, response.headers)
