@@ -3,13 +3,13 @@ import type { Socket } from 'node:net'
 import { systemClock, type Clock } from '../../core/clock.js'
 import { optionalClock, optionalFunction, optionalNumber, requireOptions } from '../../core/validate.js'
 import { BatchStore } from './batches-api.js'
-import { embeddingsAnswer } from './embeddings-api.js'
 import { FaultPlan, type FaultWindow, type QueuedFault } from './fault-plan.js'
 import type { Fault } from './faults.js'
-import { apiKeyOf, buildReply, readJsonBody, tokens, type ReplyRequest } from './incoming.js'
+import { answerRoute } from './answer-route.js'
+import { apiKeyOf, readJsonBody, type ReplyRequest } from './incoming.js'
 import { RequestLog, type FakeRequest, type RequestCounts, type RequestFilter } from './request-log.js'
-import { respond, type NormalAnswer } from './respond.js'
-import { routeOf, type Route } from './routes.js'
+import { respond } from './respond.js'
+import { routeOf } from './routes.js'
 
 const OWNER = 'startFakeProvider'
 
@@ -221,7 +221,18 @@ class Fake implements FakeProvider {
           requestId,
           chunkDelayMs: this.chunkDelayMs,
         },
-        this.answer(method, route, body, model ?? '', stream, entry.seq, requestId),
+        answerRoute({
+          method,
+          route,
+          body,
+          model: model ?? '',
+          stream,
+          seq: entry.seq,
+          requestId,
+          now: this.clock.now(),
+          reply: this.reply,
+          batches: this.batches,
+        }),
         fault,
       )
     } catch (error) {
@@ -231,47 +242,6 @@ class Fake implements FakeProvider {
       res.off('close', abort)
       this.exchanges.delete(controller)
       if (controller.signal.aborted && !res.writableEnded) res.destroy()
-    }
-  }
-
-  /** What the request gets when no fault cuts in. */
-  private answer(
-    method: string,
-    route: Route,
-    body: Record<string, unknown>,
-    model: string,
-    stream: boolean,
-    seq: number,
-    requestId: string,
-  ): NormalAnswer {
-    const now = this.clock.now()
-    const dialect = route.dialect
-    switch (route.api) {
-      case 'openai-embeddings':
-        return { kind: 'json', status: 200, json: embeddingsAnswer(body) }
-      case 'anthropic-count-tokens':
-        return { kind: 'json', status: 200, json: { input_tokens: tokens(dialect.inputText(body).all) } }
-      case 'openai-batches':
-      case 'anthropic-batches': {
-        const call = {
-          body,
-          seq,
-          now,
-          notFound: (message: string) => dialect.errorBody('not_found_error', message, undefined, requestId),
-        }
-        return {
-          kind: 'json',
-          ...(route.api === 'openai-batches'
-            ? this.batches.openaiBatches(method, route.id, route.action, call)
-            : this.batches.anthropicBatches(method, route.id, route.action, call)),
-        }
-      }
-      default:
-        return {
-          kind: 'reply',
-          stream,
-          reply: buildReply(dialect, body, { model, stream, seq, now, reply: this.reply }),
-        }
     }
   }
 }
