@@ -8,6 +8,12 @@ export interface CallScope {
   failure?: unknown
 }
 
+/**
+ * Why a scope and not a header or `fetchOptions`: a header goes over the wire unless stripped and
+ * enters dedupe keys; `fetchOptions` are copied on some paths only (Anthropic middleware rebuilds
+ * requests). The scope follows the request's async chain from `makeRequest` into `fetch`, and a
+ * call made from inside another (a tool run by `runTools`) opens a scope of its own.
+ */
 const scopes = new AsyncLocalStorage<CallScope>()
 
 /** The scope of the request the SDK is making right now, if it was made through the request shim. */
