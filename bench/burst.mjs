@@ -277,4 +277,9 @@ export function burstSection({ rows, outage: o }) {
   ]
 }
 
+/** BENCHMARKS.md with the burst section put before "## Reproduce". */
+export function withBurst(markdown, result) {
+  return markdown.replace('## Reproduce', () => `${burstSection(result).join('\n')}\n## Reproduce`)
+}
+
 if (process.argv.includes('--worker')) void worker()

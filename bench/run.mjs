@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
-import { burst, burstSection } from './burst.mjs'
+import { burst, withBurst } from './burst.mjs'
 import { compaction, withCompaction } from './compaction.mjs'
 import { dedupe } from './dedupe.mjs'
 import { fleet, withFleet } from './fleet.mjs'
@@ -14,6 +14,7 @@ import { report } from './lib/report.mjs'
 import { latency, LATENCY_SETUP } from './latency.mjs'
 import { overhead } from './overhead.mjs'
 import { startRedis } from './redis.mjs'
+import { streams, withStreams } from './streams.mjs'
 
 const args = process.argv.slice(2)
 const quick = args.includes('--quick')
@@ -114,26 +115,28 @@ for (const s of compactionResult.sessions) {
   )
 }
 
+log('streams: CPU per chunk, wrapped vs raw SDK (fake provider in a child process)')
+const streamResult = await streams({ quick })
+for (const r of streamResult.results) {
+  log(`  ${r.api}: raw ${r.raw.toFixed(2)} µs, wrapped ${r.wrapped.toFixed(2)} µs per chunk`)
+}
+
 const seconds = (Date.now() - started) / 1000
-writeFileSync(
-  outFile,
-  withCompaction(
-    withFleet(
-      report({
-        env,
-        overhead: over,
-        targets,
-        dedupe: dd,
-        heap,
-        latency: lat,
-        latencySetup: LATENCY_SETUP,
-        redis,
-        command: 'npm run bench   # = npm run build && node bench/run.mjs',
-        seconds,
-      }),
-      fleetResult,
-    ).replace('## Reproduce', () => `${burstSection(burstResult).join('\n')}\n## Reproduce`),
-    compactionResult,
-  ),
-)
+let markdown = report({
+  env,
+  overhead: over,
+  targets,
+  dedupe: dd,
+  heap,
+  latency: lat,
+  latencySetup: LATENCY_SETUP,
+  redis,
+  command: 'npm run bench   # = npm run build && node bench/run.mjs',
+  seconds,
+})
+markdown = withFleet(markdown, fleetResult)
+markdown = withBurst(markdown, burstResult)
+markdown = withCompaction(markdown, compactionResult)
+markdown = withStreams(markdown, streamResult)
+writeFileSync(outFile, markdown)
 log(`wrote ${outFile instanceof URL ? outFile.pathname : outFile}`)

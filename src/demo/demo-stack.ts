@@ -70,9 +70,11 @@ export function demoStack(o: StackOptions): DemoStack {
     timeout: { attemptMs: 5_000, idleMs: 5_000, totalMs: 20_000 },
   })
   const openaiOptions = { apiKey: 'sk-demo', baseURL: `${o.providerUrl}/v1` }
-  const openai = openaiModel(wrapOpenAI(new OpenAI(openaiOptions), guard))
+  // The agents ask the same question at the same moment on purpose: merge those sampled requests.
+  const wrap = { dedupe: 'always' } as const
+  const openai = openaiModel(wrapOpenAI(new OpenAI(openaiOptions), guard, wrap))
   const anthropic = anthropicModel(
-    wrapAnthropic(new Anthropic({ apiKey: 'sk-ant-demo', baseURL: o.providerUrl }), guard),
+    wrapAnthropic(new Anthropic({ apiKey: 'sk-ant-demo', baseURL: o.providerUrl }), guard, wrap),
   )
 
   const worker = compactionWorker({

@@ -3,6 +3,7 @@ import type { Guard } from '../core/guard.js'
 import { optionalFunction, requireOptions } from '../core/validate.js'
 import { heldIterator, readToContent, surfaced } from './guarded-stream.js'
 import type { ProviderCallOptions } from './provider-options.js'
+import { serviceName, upstreamProvider } from './service-name.js'
 
 const OWNER = 'guardMiddleware'
 
@@ -22,7 +23,12 @@ export interface GuardedParams {
 }
 
 export interface GuardMiddlewareOptions {
-  /** The service a call acts for. Default `<model.provider>:<model.modelId>`, e.g. `openai.chat:gpt-4o`. */
+  /**
+   * The service a call acts for. Default: the upstream provider and the model, `openai:<modelId>`
+   * for `@ai-sdk/openai` (`openai.chat`, `openai.responses`, …) and `anthropic:<modelId>` for
+   * `@ai-sdk/anthropic` (`anthropic.messages`) — the names `wrapOpenAI` / `wrapAnthropic` use, so
+   * mixed code shares one breaker per model (see `serviceName`).
+   */
   service?: (model: GuardedModel) => string
   /**
    * Dedupe key of a non-streaming call. Default: none (the model object does not reveal whose
@@ -38,8 +44,19 @@ export interface GuardLanguageModelMiddleware {
   wrapStream(options: { doStream: () => PromiseLike<any>; params: any; model: any }): Promise<any>
 }
 
-/** Stream parts before the first content: metadata and block openings. */
-const OPENING = new Set(['stream-start', 'response-metadata', 'text-start', 'reasoning-start', 'raw', 'ping'])
+/**
+ * Stream parts before the first content: metadata and block openings. `custom` is what
+ * `@ai-sdk/anthropic` emits for `message_start`.
+ */
+const OPENING = new Set([
+  'stream-start',
+  'response-metadata',
+  'text-start',
+  'reasoning-start',
+  'raw',
+  'ping',
+  'custom',
+])
 const isContent = (part: { type?: string }): boolean => !OPENING.has(part?.type ?? '')
 /** Providers report failures inside a stream as `{ type: 'error', error }` parts. */
 const errorOf = (part: { type?: string; error?: unknown }): unknown =>
@@ -68,7 +85,7 @@ export function guardMiddleware(
     let key: string | undefined
     if (keyed && own?.key !== false) key = typeof own?.key === 'string' ? own.key : keyOf?.(params, model)
     return {
-      service: serviceOf ? serviceOf(model) : `${model.provider}:${model.modelId}`,
+      service: serviceOf ? serviceOf(model) : serviceName(upstreamProvider(model.provider), model.modelId),
       key,
       cost: own?.cost,
       priority: own?.priority as Priority | undefined,

@@ -2,11 +2,16 @@ export { wrapOpenAI } from './wrap-openai.js'
 export { wrapAnthropic } from './wrap-anthropic.js'
 export {
   breakwaterOptions,
+  DEFAULT_DEDUPE_MODE,
   fallbackOn,
+  type DedupeMode,
   type ProviderCallOptions,
   type WrapOptions,
 } from './provider-options.js'
-export { GuardedAPIPromise } from './guarded-promise.js'
+export type { ProviderResponse } from './observation.js'
+export type { TokenUsage } from '../classify/answer-facts.js'
+export { DEFAULT_OUTPUT_TOKENS, estimateRequestCost } from './request-cost.js'
+export { serviceName, upstreamProvider } from './service-name.js'
 export {
   guardMiddleware,
   type GuardedModel,

@@ -1,29 +1,52 @@
+import type { Clock } from '../core/clock.js'
 import type { Priority } from '../core/call-options.js'
 import { isBrokenCircuitError } from '../core/errors/broken-circuit-error.js'
 import { isTimeoutError } from '../core/errors/timeout-error.js'
-import { optionalFunction, optionalString, requireOptions } from '../core/validate.js'
+import {
+  optionalClock,
+  optionalFunction,
+  optionalOneOf,
+  optionalString,
+  requireOptions,
+} from '../core/validate.js'
+import { systemClock } from '../core/clock.js'
 import { classifyError } from '../classify/classify-error.js'
+import type { ProviderResponse } from './observation.js'
 
 /** Per-call data for a wrapped method: `create(body, { breakwater: { priority, cost, key } })`. */
 export interface ProviderCallOptions {
   /** Default 'foreground'. */
   priority?: Priority
-  /** Weight for backpressure's cost limit (for example, estimated tokens). Default 1. */
+  /**
+   * Weight of the call for backpressure's cost limit and the rate limiter, in tokens. Default: the
+   * request's estimate (`estimateRequestCost`: its input tokens plus the output it allows).
+   */
   cost?: number
   /**
-   * Dedupe key. Default: `requestKey(body, scope)` for non-streaming calls whose request options
-   * carry nothing but `signal`, `timeout`, `maxRetries` or `idempotencyKey`; none for streams.
-   * `false` turns dedupe off for the call.
+   * Opts the call into dedupe under this key whatever the `dedupe` mode says (sampled requests
+   * included): calls with the same key and the same request share one answer. `false` turns
+   * dedupe off for the call. Default: what the `dedupe` option decides.
    */
   key?: string | false
 }
 
+/** Which requests a wrapped client merges when identical ones run at the same time (W2). */
+export type DedupeMode = 'deterministic' | 'always' | 'never'
+
 export interface WrapOptions {
   /**
-   * Prefix of every dedupe key, so identical requests share a result only within a scope. Default:
-   * a SHA-256 of the client's base URL and credentials (API key, organisation, project / auth
-   * token), so results never cross tenants; a client whose key comes from a function gets a scope
-   * of its own.
+   * Which identical concurrent requests share one provider call (the guard must contain a
+   * `dedupeGuard` for any to). 'deterministic' (default): only requests whose answer does not
+   * depend on sampling — `temperature: 0` with one choice (`n` absent or 1), embeddings and token
+   * counts; sampled requests never, since users sampling in parallel want different answers.
+   * 'always': every non-streaming request. 'never': none. A call's own `key` opts it in anyway.
+   * Streams are never merged (a stream has one reader). Each caller gets its own parsed object.
+   */
+  dedupe?: DedupeMode
+  /**
+   * Extra prefix of every dedupe key. Keys already include the request's URL, body and headers
+   * (credentials hashed), so tenants never share an answer; a scope separates callers further.
+   * Default: none.
    */
   scope?: string
   /**
@@ -39,17 +62,33 @@ export interface WrapOptions {
    * 4xx that would fail the same way on every model.
    */
   fallbackOn?: (error: unknown) => boolean
+  /**
+   * Called once for every answer a provider gives (each attempt, error answers included; a stream
+   * when it ends) with its service, model, operation, status, headers, token usage (a stream's
+   * final usage event) and time to first content. This is where a rate limiter settles tokens
+   * and where tokens / time-to-first-token metrics and GenAI span attributes are read. A listener
+   * that throws becomes a process warning. Default: none.
+   */
+  onResponse?: (response: ProviderResponse) => void
+  /** Time for `onResponse`'s `durationMs` and `timeToFirstContentMs`. Default `systemClock`. */
+  clock?: Clock
 }
 
 export interface ResolvedWrapOptions {
+  dedupe: DedupeMode
   scope: string | undefined
   models: readonly string[]
   fallbackOn: (error: unknown) => boolean
+  onResponse: ((response: ProviderResponse) => void) | undefined
+  clock: Clock
 }
+
+const DEDUPE_MODES = ['deterministic', 'always', 'never'] as const
+/** The default `dedupe` mode. */
+export const DEFAULT_DEDUPE_MODE: DedupeMode = 'deterministic'
 
 export function resolveWrapOptions(owner: string, options: unknown): ResolvedWrapOptions {
   const o = requireOptions<WrapOptions>(owner, options, true)
-  const scope = optionalString(owner, 'scope', o.scope)
   const models = o.fallbackModels ?? []
   if (!Array.isArray(models) || models.some((m) => typeof m !== 'string' || m === '')) {
     throw new TypeError(
@@ -57,10 +96,13 @@ export function resolveWrapOptions(owner: string, options: unknown): ResolvedWra
     )
   }
   return {
-    scope,
+    dedupe: optionalOneOf(owner, 'dedupe', o.dedupe, DEDUPE_MODES, DEFAULT_DEDUPE_MODE),
+    scope: optionalString(owner, 'scope', o.scope),
     models: Object.freeze([...models]),
     fallbackOn:
       optionalFunction<(error: unknown) => boolean>(owner, 'fallbackOn', o.fallbackOn) ?? fallbackOn,
+    onResponse: optionalFunction<(r: ProviderResponse) => void>(owner, 'onResponse', o.onResponse),
+    clock: optionalClock(owner, o.clock, false) ?? systemClock,
   }
 }
 
@@ -80,31 +122,18 @@ export function breakwaterOptions<T extends object = object>(call: ProviderCallO
   return { ...sdkOptions, breakwater: call } as unknown as T
 }
 
-/** Request options that cannot change who is asking or what is asked: safe to dedupe across. */
-const KEY_NEUTRAL = new Set(['signal', 'timeout', 'maxRetries', 'idempotencyKey', 'breakwater', 'stream'])
-
-/** The caller's request options split into breakwater's part, the signal and what goes to the SDK. */
-export interface SplitOptions {
-  call: ProviderCallOptions | undefined
-  signal: AbortSignal | undefined
-  /** Options for the SDK, without `breakwater` (signal and maxRetries are set per attempt). */
-  sdk: Record<string, unknown>
-  /** True when nothing in the options could change the answer or the tenant. */
-  keyNeutral: boolean
-}
-
-export function splitOptions(owner: string, options: unknown): SplitOptions {
-  if (options === undefined || options === null)
-    return { call: undefined, signal: undefined, sdk: {}, keyNeutral: true }
-  if (typeof options !== 'object') {
-    throw new TypeError(`${owner}: request options must be an object, got ${typeof options}`)
+/** The `breakwater` part of a request's options, checked. */
+export function callOptionsOf(owner: string, options: unknown): ProviderCallOptions | undefined {
+  const call = (options as { breakwater?: unknown } | null | undefined)?.breakwater
+  if (call === undefined) return undefined
+  if (typeof call !== 'object' || call === null) {
+    throw new TypeError(`${owner}: request option "breakwater" must be an object, got ${String(call)}`)
   }
-  const { breakwater, ...sdk } = options as Record<string, unknown> & { breakwater?: unknown }
-  if (breakwater !== undefined && (typeof breakwater !== 'object' || breakwater === null)) {
-    throw new TypeError(`${owner}: request option "breakwater" must be an object, got ${String(breakwater)}`)
+  const { key } = call as ProviderCallOptions
+  if (key !== undefined && key !== false && typeof key !== 'string') {
+    throw new TypeError(
+      `${owner}: request option "breakwater.key" must be a string or false, got ${typeof key}`,
+    )
   }
-  let keyNeutral = true
-  for (const name of Object.keys(sdk)) if (!KEY_NEUTRAL.has(name)) keyNeutral = false
-  const signal = sdk.signal as AbortSignal | undefined
-  return { call: breakwater as ProviderCallOptions | undefined, signal: signal ?? undefined, sdk, keyNeutral }
+  return call as ProviderCallOptions
 }

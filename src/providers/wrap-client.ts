@@ -1,69 +1,60 @@
 import type { Guard } from '../core/guard.js'
+import { installRequestShim } from './call-scope.js'
+import type { Fetch } from './fetch-attempt.js'
+import { guardedFetch, type Transport } from './guarded-fetch.js'
 import { resolveWrapOptions, type WrapOptions } from './provider-options.js'
-import { clientScope } from './scope.js'
-import { guardedCreate, type ClientState, type Endpoint } from './sdk-call.js'
 
-/** Which methods to guard: a tree of property names ending in endpoints. */
-export interface Routes {
-  readonly [property: string]: Routes | Endpoint
+/** The parts of an SDK client the wrapper uses (both SDKs have them). */
+interface SdkClient {
+  withOptions(options: Record<string, unknown>): SdkClient
+  /** The client's `fetch` (a private field of the SDKs, read to wrap the user's own fetch). */
+  fetch?: Fetch
 }
 
-const isEndpoint = (route: Routes | Endpoint): route is Endpoint =>
-  typeof (route as Endpoint).isContent === 'function'
-
 /**
- * A Proxy of `client` whose routed methods go through the guard. Everything else is the client's
- * own: methods are bound to the real object (the SDKs use private class fields), and `instanceof`
- * still holds.
+ * A copy of `client` (`client.withOptions(…)`, so it is an instance of the same class) whose
+ * transport is guarded: its `fetch` runs every request through `guard`, its retries are off, and
+ * its copies (`withOptions`) are guarded the same way. The client passed in is left as it was.
  */
 export function wrapClient<C>(
   owner: string,
   client: C,
   guard: Guard,
   options: WrapOptions | undefined,
-  routes: Routes,
-  credentials: (client: C) => readonly unknown[],
+  provider: Transport['provider'],
 ): C {
-  if (typeof client !== 'object' || client === null) {
-    throw new TypeError(`${owner}: client must be an SDK client object, got ${String(client)}`)
+  if (typeof (client as Partial<SdkClient> | null)?.withOptions !== 'function') {
+    throw new TypeError(
+      `${owner}: client must be an SDK client object (with withOptions), got ${describe(client)}`,
+    )
   }
   if (typeof (guard as Partial<Guard> | null)?.execute !== 'function') {
-    throw new TypeError(`${owner}: guard must be a Guard (an object with execute), got ${String(guard)}`)
+    throw new TypeError(`${owner}: guard must be a Guard (an object with execute), got ${describe(guard)}`)
   }
-  const resolved = resolveWrapOptions(owner, options)
-  const fixed = resolved.scope
-  const state: ClientState = {
-    owner,
-    guard,
-    options: resolved,
-    scope: fixed === undefined ? clientScope(() => credentials(client)) : () => fixed,
-  }
-  return proxyNode(client, routes, state) as C
+  const transport: Transport = { provider, guard, options: resolveWrapOptions(owner, options) }
+  return guardedCopy(owner, client as SdkClient, transport, {}) as C
 }
 
-function proxyNode(target: object, routes: Routes, state: ClientState): object {
-  // Built once per property, so `client.chat.completions.create` allocates nothing per access.
-  const built = new Map<PropertyKey, unknown>()
-  return new Proxy(target, {
-    get(t, property) {
-      const cached = built.get(property)
-      if (cached !== undefined) return cached
-      const value: unknown = Reflect.get(t, property)
-      const route =
-        typeof property === 'string' && Object.hasOwn(routes, property) ? routes[property] : undefined
-      let out: unknown
-      if (route !== undefined && isEndpoint(route) && typeof value === 'function') {
-        const create = (body: unknown, options: Record<string, unknown>) => value.call(t, body, options)
-        out = (body: unknown, options?: unknown) => guardedCreate(state, route, create, body, options)
-      } else if (route !== undefined && !isEndpoint(route) && typeof value === 'object' && value !== null) {
-        out = proxyNode(value, route, state)
-      } else if (typeof value === 'function' && property !== 'constructor') {
-        out = value.bind(t)
-      } else {
-        return value // data (apiKey, baseURL) is read live, never cached
-      }
-      built.set(property, out)
-      return out
-    },
+function guardedCopy(
+  owner: string,
+  source: SdkClient,
+  transport: Transport,
+  overrides: Record<string, unknown>,
+): SdkClient {
+  const base = (overrides.fetch as Fetch | undefined) ?? source.fetch ?? globalThis.fetch
+  const copy = source.withOptions({ ...overrides, fetch: guardedFetch(base, transport), maxRetries: 0 })
+  installRequestShim(owner, copy)
+  const withOptions = copy.withOptions
+  // A copy of the copy keeps the guard: the fetch it is given (or ours, unwrapped) is guarded anew.
+  Object.defineProperty(copy, 'withOptions', {
+    value: (more: Record<string, unknown> = {}) =>
+      guardedCopy(owner, { withOptions: withOptions.bind(copy), fetch: base }, transport, more),
+    configurable: true,
+    writable: true,
   })
+  return copy
+}
+
+function describe(value: unknown): string {
+  return value === null || typeof value !== 'object' ? String(value) : (value.constructor?.name ?? 'object')
 }

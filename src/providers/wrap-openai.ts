@@ -1,30 +1,13 @@
 import type { Guard } from '../core/guard.js'
-import { openaiChatEndpoint, openaiResponsesEndpoint } from './endpoints.js'
 import type { WrapOptions } from './provider-options.js'
 import { wrapClient } from './wrap-client.js'
 
-interface OpenAILike {
-  baseURL?: unknown
-  apiKey?: unknown
-  organization?: unknown
-  project?: unknown
-}
-
 /**
- * Returns the OpenAI client with `chat.completions.create` and `responses.create` running through
- * `guard` (service `openai:<model>`); everything else is the client's own. See the README section
- * "Provider wrappers" for streams, dedupe keys and fallback models.
+ * Returns a guarded copy of an OpenAI client (same class, `instanceof` holds): every request it
+ * makes — `chat.completions.create`, `parse`, `stream`, `runTools`, `responses.create` /
+ * `stream`, embeddings, batches, files, any method a later SDK adds — is one call through `guard`
+ * as `openai:<model>`, with the SDK's own retries off. See the README section "Provider wrappers".
  */
 export function wrapOpenAI<C>(client: C, guard: Guard, options?: WrapOptions): C {
-  return wrapClient(
-    'wrapOpenAI',
-    client,
-    guard,
-    options,
-    { chat: { completions: { create: openaiChatEndpoint } }, responses: { create: openaiResponsesEndpoint } },
-    (c) => {
-      const o = c as OpenAILike
-      return [o.baseURL, o.apiKey, o.organization, o.project]
-    },
-  )
+  return wrapClient('wrapOpenAI', client, guard, options, 'openai')
 }

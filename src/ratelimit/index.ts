@@ -13,7 +13,7 @@ export {
   InMemoryRateLimitStore,
   type InMemoryRateLimitStoreOptions,
 } from './memory-store.js'
-export { MAX_PAUSE_MS, type TokenUsage } from './observation.js'
+export { MAX_PAUSE_MS } from './observation.js'
 export type {
   BudgetAmount,
   BudgetLevel,

@@ -1,3 +1,4 @@
+import type { TokenUsage } from '../classify/answer-facts.js'
 import type { RateLimitHeaders, RateLimitWindow } from '../classify/rate-limit-headers.js'
 import type { BudgetObservation } from './rate-limit-store.js'
 
@@ -76,14 +77,6 @@ export function fromRateLimited(
     pauseMs,
     pauseLimit: tokensOut ? 'tokens' : 'requests',
   }
-}
-
-/** Token usage as a response reports it. */
-export interface TokenUsage {
-  inputTokens?: number
-  outputTokens?: number
-  /** When given, used as is; otherwise input + output. */
-  totalTokens?: number
 }
 
 /** The tokens a response used, or undefined when the usage says nothing. */

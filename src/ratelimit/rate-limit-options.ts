@@ -1,7 +1,7 @@
 import type { Priority } from '../core/call-options.js'
 import type { Clock } from '../core/clock.js'
 import type { RateLimitKind } from '../core/errors/rate-limit-error.js'
-import type { TokenUsage } from './observation.js'
+import type { TokenUsage } from '../classify/answer-facts.js'
 import type { RateLimitStore } from './rate-limit-store.js'
 
 export const DEFAULT_RATE_LIMIT_WINDOW_MS = 60_000

@@ -20,7 +20,7 @@ function model(fake: FakeProvider, guard: Guard, modelId = 'gpt-ai') {
 }
 
 describe('guardMiddleware (AI SDK, with a fetch-based model against the fake provider)', () => {
-  it('runs generateText through the guard as <provider>:<modelId> with per-call providerOptions', async () => {
+  it('W3 runs generateText through the guard as <upstream provider>:<modelId> with per-call providerOptions', async () => {
     const fake = await fakeProvider()
     const guard = recording(retryGuard({ maxAttempts: 1 }))
     const { text } = await generateText({
@@ -31,7 +31,7 @@ describe('guardMiddleware (AI SDK, with a fetch-based model against the fake pro
     })
     expect(text).toBe('echo: hello')
     expect(guard.calls).toEqual([
-      { service: 'fake.chat:gpt-ai', key: undefined, cost: 3, priority: 'background', signal: undefined },
+      { service: 'fake:gpt-ai', key: undefined, cost: 3, priority: 'background', signal: undefined },
     ])
   })
 
@@ -82,7 +82,7 @@ describe('guardMiddleware (AI SDK, with a fetch-based model against the fake pro
     expect(text).toBe('echo: ')
     expect(errors).toEqual([expect.objectContaining({ type: 'server_error' })])
     expect(fake.count()).toBe(1)
-    expect(await circuit.state('fake.chat:gpt-ai')).toBe('open')
+    expect(await circuit.state('fake:gpt-ai')).toBe('open')
   })
 
   it('T1 a stalled stream ends with TimeoutError(idle)', async () => {

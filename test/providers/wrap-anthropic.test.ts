@@ -99,13 +99,10 @@ describe('wrapAnthropic', () => {
   it('U5 the same request under two API keys reaches the provider twice', async () => {
     const fake = await fakeProvider()
     const guard = dedupeGuard({ ttlMs: 60_000 })
-    const a = wrapAnthropic(anthropicClient(fake, 'ak-1'), guard)
-    const b = wrapAnthropic(anthropicClient(fake, 'ak-2'), guard)
-    await Promise.all([
-      a.messages.create(body('q')),
-      b.messages.create(body('q')),
-      a.messages.create(body('q')),
-    ])
+    const a = wrapAnthropic(anthropicClient(fake, 'ak-1'), guard, { dedupe: 'always' })
+    const b = wrapAnthropic(anthropicClient(fake, 'ak-2'), guard, { dedupe: 'always' })
+    const q = body('q')
+    await Promise.all([a.messages.create(q), b.messages.create(q), a.messages.create(q)])
     expect(fake.counts.byApiKey).toEqual({ 'ak-1': 1, 'ak-2': 1 })
   })
 
@@ -120,7 +117,7 @@ describe('wrapAnthropic', () => {
     expect(fake.counts.byModel).toEqual({ 'claude-x': 2, 'claude-small': 1 })
   })
 
-  it('a caller abort is never turned into a fallback or a retry', async () => {
+  it("a caller abort is never turned into a fallback or a retry; it rejects as the SDK's APIUserAbortError", async () => {
     const fake = await fakeProvider()
     fake.fail({ kind: 'stall' })
     const client = wrapAnthropic(anthropicClient(fake), retryGuard({ maxAttempts: 3, baseDelayMs: 0 }), {
@@ -131,16 +128,20 @@ describe('wrapAnthropic', () => {
     await fake.waitForRequests(1)
     const reason = new Error('user left')
     controller.abort(reason)
-    expect(await call).toBe(reason)
+    const error = await call
+    expect(error).toBeInstanceOf(Anthropic.APIUserAbortError)
     expect(fake.count()).toBe(1)
   })
 
   it('rejects a client or guard of the wrong shape at wrap time', () => {
-    expect(() => wrapAnthropic(undefined, retryGuard({ maxAttempts: 1 }))).toThrow(TypeError)
-    expect(() => wrapAnthropic({}, {} as never)).toThrow(/guard/)
-    expect(() => wrapAnthropic({}, retryGuard({ maxAttempts: 1 }), { fallbackModels: [''] })).toThrow(
-      /fallbackModels/,
-    )
-    expect(() => wrapAnthropic({}, retryGuard({ maxAttempts: 1 }), { scope: 3 as never })).toThrow(/scope/)
+    const client = new Anthropic({ apiKey: 'k' })
+    const guard = retryGuard({ maxAttempts: 1 })
+    expect(() => wrapAnthropic(undefined, guard)).toThrow(TypeError)
+    expect(() => wrapAnthropic({}, guard)).toThrow(/client must be an SDK client/)
+    expect(() => wrapAnthropic(client, {} as never)).toThrow(/guard/)
+    expect(() => wrapAnthropic(client, guard, { fallbackModels: [''] })).toThrow(/fallbackModels/)
+    expect(() => wrapAnthropic(client, guard, { scope: 3 as never })).toThrow(/scope/)
+    expect(() => wrapAnthropic(client, guard, { dedupe: 'sometimes' as never })).toThrow(RangeError)
+    expect(() => wrapAnthropic(client, guard, { onResponse: 'log' as never })).toThrow(/onResponse/)
   })
 })

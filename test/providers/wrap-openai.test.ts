@@ -14,7 +14,7 @@ import { caught, chatText, drain, fakeProvider, openaiClient, recording, user } 
 const noRetry = () => retryGuard({ maxAttempts: 1 })
 
 describe('wrapOpenAI', () => {
-  it('returns the same client type whose create() runs through the guard as openai:<model>, SDK retries off', async () => {
+  it('W1 returns a client of the same class whose requests run through the guard as openai:<model>, SDK retries off', async () => {
     const fake = await fakeProvider()
     const guard = recording(noRetry())
     const client = wrapOpenAI(openaiClient(fake), guard)
@@ -28,10 +28,12 @@ describe('wrapOpenAI', () => {
     expect(guard.calls).toEqual([
       {
         service: 'openai:gpt-x',
-        key: expect.any(String),
+        // A sampled request (no temperature 0) is never merged by default (W2).
+        key: undefined,
         cost: 7,
         priority: 'background',
-        signal: undefined,
+        // The SDK's own signal for the request: it follows the caller's and the SDK's timeout.
+        signal: expect.any(AbortSignal),
       },
     ])
     fake.fail({ kind: 'server_error' })
@@ -127,7 +129,7 @@ describe('wrapOpenAI', () => {
     const fake = await fakeProvider({ clock })
     fake.fail({ kind: 'delay', ms: 10 })
     const client = wrapOpenAI(openaiClient(fake), compose(dedupeGuard({ ttlMs: 0 }), noRetry()))
-    const body = { model: 'm', messages: user('same') }
+    const body = { model: 'm', messages: user('same'), temperature: 0 }
     const calls = [1, 2, 3].map(() => client.chat.completions.create({ ...body }))
     await fake.waitForRequests(1)
     await clock.advance(10)
@@ -145,7 +147,7 @@ describe('wrapOpenAI', () => {
     const guard = compose(dedupeGuard({ ttlMs: 60_000 }), noRetry())
     const a = wrapOpenAI(openaiClient(fake, 'sk-tenant-a'), guard)
     const b = wrapOpenAI(openaiClient(fake, 'sk-tenant-b'), guard)
-    const body = { model: 'm', messages: user('same') }
+    const body = { model: 'm', messages: user('same'), temperature: 0 }
     await a.chat.completions.create(body)
     await b.chat.completions.create(body)
     await a.chat.completions.create(body) // cached for tenant a

@@ -51,13 +51,26 @@ export const anthropicMessages: Dialect = {
       json('message_delta', {
         type: 'message_delta',
         delta: { stop_reason: 'end_turn', stop_sequence: null },
-        usage: { output_tokens: r.outputTokens },
+        // The final usage: input and cache counts are repeated, output tokens are the total.
+        usage: {
+          input_tokens: r.inputTokens,
+          cache_creation_input_tokens: 0,
+          cache_read_input_tokens: 0,
+          output_tokens: r.outputTokens,
+        },
       }),
       json('message_stop', { type: 'message_stop' }),
     ],
   }),
-  errorBody: (type, message) => ({ type: 'error', error: { type, message } }),
-  streamError: (type, message) => json('error', { type: 'error', error: { type, message } }),
+  errorBody: (type, message, _code, requestId) => errorEnvelope(type, message, requestId),
+  streamError: (type, message, _sent, requestId) => json('error', errorEnvelope(type, message, requestId)),
+}
+
+/** Anthropic's error envelope; the API repeats the request id in it. */
+export function errorEnvelope(type: string, message: string, requestId: string | undefined): unknown {
+  return requestId === undefined
+    ? { type: 'error', error: { type, message } }
+    : { type: 'error', error: { type, message }, request_id: requestId }
 }
 
 function usage(r: Reply, outputTokens: number): unknown {
@@ -66,5 +79,7 @@ function usage(r: Reply, outputTokens: number): unknown {
     output_tokens: outputTokens,
     cache_creation_input_tokens: 0,
     cache_read_input_tokens: 0,
+    cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 0 },
+    service_tier: 'standard',
   }
 }

@@ -32,16 +32,31 @@ export interface StreamPlan {
   epilogue: SseEvent[]
 }
 
+/** Every API the fake answers. */
+export type FakeApi =
+  | 'openai-chat'
+  | 'openai-responses'
+  | 'openai-embeddings'
+  | 'openai-batches'
+  | 'anthropic-messages'
+  | 'anthropic-count-tokens'
+  | 'anthropic-batches'
+
+/** The generation APIs: they answer with a `Reply`, as JSON or as a stream. */
+export type GenerationApi = 'openai-chat' | 'openai-responses' | 'anthropic-messages'
+
 export interface Dialect {
-  readonly api: 'openai-chat' | 'openai-responses' | 'anthropic-messages'
+  readonly api: GenerationApi
   readonly provider: 'openai' | 'anthropic'
   readonly requestIdHeader: string
   /** The last user message and all input text (for usage). */
   inputText(body: Record<string, unknown>): { last: string; all: string }
   json(reply: Reply): unknown
   stream(reply: Reply): StreamPlan
-  errorBody(type: string, message: string, code?: string): unknown
-  streamError(type: string, message: string): SseEvent
+  /** The provider's error envelope; `requestId` is the answer's request id (Anthropic repeats it). */
+  errorBody(type: string, message: string, code?: string, requestId?: string): unknown
+  /** The SSE error event a stream ends with; `sent` counts the events sent before it. */
+  streamError(type: string, message: string, sent: number, requestId: string): SseEvent
   /** The error type a `stream_error` fault uses when it names none. */
   readonly defaultStreamErrorType: string
 }

@@ -2,22 +2,16 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net'
 import { systemClock, type Clock } from '../../core/clock.js'
 import { optionalClock, optionalFunction, optionalNumber, requireOptions } from '../../core/validate.js'
-import { anthropicMessages } from './anthropic-api.js'
-import type { Dialect } from './dialect.js'
+import { BatchStore } from './batches-api.js'
 import { FaultPlan, type FaultWindow, type QueuedFault } from './fault-plan.js'
 import type { Fault } from './faults.js'
-import { apiKeyOf, buildReply, readJsonBody, type ReplyRequest } from './incoming.js'
-import { openaiChat, openaiResponses } from './openai-api.js'
+import { answerRoute } from './answer-route.js'
+import { apiKeyOf, readJsonBody, type ReplyRequest } from './incoming.js'
 import { RequestLog, type FakeRequest, type RequestCounts, type RequestFilter } from './request-log.js'
 import { respond } from './respond.js'
+import { routeOf } from './routes.js'
 
 const OWNER = 'startFakeProvider'
-
-const ROUTES: Record<string, Dialect> = {
-  '/v1/chat/completions': openaiChat,
-  '/v1/responses': openaiResponses,
-  '/v1/messages': anthropicMessages,
-}
 
 export type { ReplyRequest }
 
@@ -61,9 +55,11 @@ export interface FakeProvider {
 
 /**
  * Starts a fake LLM provider on a free loopback port. It speaks enough of the OpenAI API
- * (`/v1/chat/completions`, `/v1/responses`, streaming or not) and the Anthropic Messages API
- * (`/v1/messages`) for the official SDKs to work against it, answers deterministically, injects
- * faults on demand and counts every request, so a test can assert exactly how many reached it.
+ * (`/v1/chat/completions` and `/v1/responses`, streaming or not, `/v1/embeddings`, `/v1/batches`)
+ * and the Anthropic API (`/v1/messages`, `/v1/messages/count_tokens`, `/v1/messages/batches`) for
+ * the official SDKs and the AI SDK providers to work against it, answers deterministically, injects
+ * faults on demand (on every route) and counts every request, so a test can assert exactly how
+ * many reached it.
  */
 export async function startFakeProvider(options?: FakeProviderOptions): Promise<FakeProvider> {
   const o = requireOptions<FakeProviderOptions>(OWNER, options, true)
@@ -89,6 +85,7 @@ class Fake implements FakeProvider {
   private readonly exchanges = new Set<AbortController>()
   private readonly plan = new FaultPlan()
   private readonly log = new RequestLog()
+  private readonly batches = new BatchStore()
   private closing: Promise<void> | undefined
 
   constructor(
@@ -158,6 +155,7 @@ class Fake implements FakeProvider {
   reset(): void {
     this.plan.clear()
     this.log.clear()
+    this.batches.clear()
   }
 
   close(): Promise<void> {
@@ -173,32 +171,39 @@ class Fake implements FakeProvider {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0]!
-    const dialect = ROUTES[path]
+    const method = req.method ?? 'GET'
+    const route = routeOf(method, path)
     const body = await readJsonBody(req)
     const model = typeof body.model === 'string' ? body.model : undefined
-    const stream = body.stream === true
+    const stream = route?.generation === true && body.stream === true
     const apiKey = apiKeyOf(req)
     const target = { path, model, apiKey, stream }
-    const fault = dialect && req.method === 'POST' ? this.plan.take(target, this.clock.now()) : undefined
+    const fault = route?.allowed ? this.plan.take(target, this.clock.now()) : undefined
     const entry = this.log.record({
       ...target,
-      api: dialect?.api,
+      api: route?.api,
+      method,
       at: this.clock.now(),
       fault: fault?.kind,
       body,
     })
-    if (!dialect || req.method !== 'POST') {
-      res.writeHead(dialect ? 405 : 404, { 'content-type': 'application/json' })
+    if (!route?.allowed) {
+      res.writeHead(route ? 405 : 404, { 'content-type': 'application/json' })
       res.end(
         JSON.stringify({
-          error: { message: `fake provider: no route ${req.method} ${path}`, type: 'not_found' },
+          error: { message: `fake provider: no route ${method} ${path}`, type: 'not_found' },
         }),
       )
       return
     }
-    if (model === undefined) {
-      res.writeHead(400, { 'content-type': 'application/json' })
-      res.end(JSON.stringify(dialect.errorBody('invalid_request_error', 'model is required')))
+    const requestId = `req_fake_${entry.seq}`
+    const dialect = route.dialect
+    if (route.needsModel && model === undefined) {
+      const text = JSON.stringify(
+        dialect.errorBody('invalid_request_error', 'model is required', undefined, requestId),
+      )
+      res.writeHead(400, { 'content-type': 'application/json', [dialect.requestIdHeader]: requestId })
+      res.end(text)
       return
     }
     const controller = new AbortController()
@@ -213,17 +218,21 @@ class Fake implements FakeProvider {
           dialect,
           clock: this.clock,
           signal: controller.signal,
-          requestId: `req_fake_${entry.seq}`,
+          requestId,
           chunkDelayMs: this.chunkDelayMs,
         },
-        buildReply(dialect, body, {
-          model,
+        answerRoute({
+          method,
+          route,
+          body,
+          model: model ?? '',
           stream,
           seq: entry.seq,
+          requestId,
           now: this.clock.now(),
           reply: this.reply,
+          batches: this.batches,
         }),
-        stream,
         fault,
       )
     } catch (error) {

@@ -69,6 +69,6 @@ export function buildReply(
 }
 
 /** A rough token count (4 characters a token), at least 1: deterministic usage numbers. */
-function tokens(text: string): number {
+export function tokens(text: string): number {
   return Math.max(1, Math.ceil(text.length / 4))
 }

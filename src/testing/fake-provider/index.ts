@@ -4,6 +4,7 @@ export {
   type FakeProviderOptions,
   type ReplyRequest,
 } from './fake-provider.js'
+export type { FakeApi } from './dialect.js'
 export type { FaultWindow, QueuedFault } from './fault-plan.js'
 export type {
   DelayFault,

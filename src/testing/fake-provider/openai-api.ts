@@ -25,7 +25,8 @@ export const openaiChat: Dialect = {
       },
     ],
     usage: chatUsage(r),
-    system_fingerprint: null,
+    service_tier: 'default',
+    system_fingerprint: SYSTEM_FINGERPRINT,
   }),
   stream(r) {
     const chunk = (delta: unknown, finish: string | null): SseEvent =>
@@ -34,7 +35,10 @@ export const openaiChat: Dialect = {
         object: 'chat.completion.chunk',
         created: r.created,
         model: r.model,
+        service_tier: 'default',
+        system_fingerprint: SYSTEM_FINGERPRINT,
         choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+        ...(r.includeUsage && { usage: null }),
       })
     const epilogue = [chunk({}, 'stop')]
     if (r.includeUsage) {
@@ -44,6 +48,8 @@ export const openaiChat: Dialect = {
           object: 'chat.completion.chunk',
           created: r.created,
           model: r.model,
+          service_tier: 'default',
+          system_fingerprint: SYSTEM_FINGERPRINT,
           choices: [],
           usage: chatUsage(r),
         }),
@@ -61,11 +67,20 @@ export const openaiChat: Dialect = {
   streamError: (type, message) => json(undefined, errorEnvelope(type, message)),
 }
 
+const SYSTEM_FINGERPRINT = 'fp_fake'
+
 function chatUsage(r: Reply): unknown {
   return {
     prompt_tokens: r.inputTokens,
     completion_tokens: r.outputTokens,
     total_tokens: r.inputTokens + r.outputTokens,
+    prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
+    completion_tokens_details: {
+      reasoning_tokens: 0,
+      audio_tokens: 0,
+      accepted_prediction_tokens: 0,
+      rejected_prediction_tokens: 0,
+    },
   }
 }
 
@@ -109,8 +124,10 @@ export const openaiResponses: Dialect = {
     return { prelude, content, epilogue }
   },
   errorBody: errorEnvelope,
-  // The Responses API streams `event: error` with the code at the top level.
-  streamError: (type, message) => json('error', { type: 'error', code: type, message, param: null }),
+  // The Responses API streams `event: error` with the code at the top level and, like every event
+  // of the stream, its sequence number.
+  streamError: (type, message, sent) =>
+    json('error', { type: 'error', sequence_number: sent, code: type, message, param: null }),
 }
 
 function outputMessage(r: Reply, status: string): unknown {
@@ -130,14 +147,26 @@ function response(r: Reply, status: string, output: unknown[]): unknown {
     object: 'response',
     created_at: r.created,
     status,
+    background: false,
     error: null,
     incomplete_details: null,
     instructions: null,
+    max_output_tokens: null,
     model: r.model,
     output,
     parallel_tool_calls: true,
+    previous_response_id: null,
+    reasoning: { effort: null, summary: null },
+    service_tier: 'default',
+    store: true,
+    temperature: 1,
+    text: { format: { type: 'text' } },
     tool_choice: 'auto',
     tools: [],
+    top_p: 1,
+    truncation: 'disabled',
+    user: null,
+    metadata: {},
     usage: done
       ? {
           input_tokens: r.inputTokens,

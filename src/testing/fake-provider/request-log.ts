@@ -1,3 +1,4 @@
+import type { FakeApi } from './dialect.js'
 import type { Fault } from './faults.js'
 
 /** One request the fake received. */
@@ -5,7 +6,9 @@ export interface FakeRequest {
   /** 1-based arrival number. */
   seq: number
   /** Which API the path belongs to; undefined for an unknown path. */
-  api: 'openai-chat' | 'openai-responses' | 'anthropic-messages' | undefined
+  api: FakeApi | undefined
+  /** The HTTP method. */
+  method: string
   path: string
   model: string | undefined
   /** Bearer token or x-api-key. */
@@ -30,6 +33,8 @@ export interface RequestCounts {
 /** Fields a counted request must match; all given fields must match. */
 export interface RequestFilter {
   path?: string
+  /** The HTTP method, e.g. 'GET'. */
+  method?: string
   model?: string
   apiKey?: string
   stream?: boolean
@@ -81,6 +86,7 @@ export class RequestLog {
     for (const e of this.entries) {
       if (
         (filter.path === undefined || filter.path === e.path) &&
+        (filter.method === undefined || filter.method === e.method) &&
         (filter.model === undefined || filter.model === e.model) &&
         (filter.apiKey === undefined || filter.apiKey === e.apiKey) &&
         (filter.stream === undefined || filter.stream === e.stream) &&

@@ -15,66 +15,68 @@ export interface Exchange {
   chunkDelayMs: number
 }
 
-/** Answers with `fault` if there is one, else with `reply`. */
-export async function respond(
-  x: Exchange,
-  reply: Reply,
-  stream: boolean,
-  fault: Fault | undefined,
-): Promise<void> {
+/** The answer a request gets without a fault: a generated reply (JSON or a stream), or any JSON. */
+export type NormalAnswer =
+  { kind: 'reply'; reply: Reply; stream: boolean } | { kind: 'json'; status: number; json: unknown }
+
+/** Answers with `fault` if there is one, else with the normal answer. */
+export async function respond(x: Exchange, normal: NormalAnswer, fault: Fault | undefined): Promise<void> {
   if (fault?.kind === 'delay') {
     await x.clock.sleep(fault.ms, x.signal)
     fault = undefined
   }
-  if (fault === undefined)
-    return stream ? writeStream(x, reply, undefined) : writeJson(x, 200, x.dialect.json(reply))
+  const stream = normal.kind === 'reply' && normal.stream
+  if (fault === undefined) {
+    if (normal.kind === 'json') return writeJson(x, normal.status, normal.json)
+    return stream ? writeStream(x, normal.reply, undefined) : writeJson(x, 200, x.dialect.json(normal.reply))
+  }
   switch (fault.kind) {
     case 'rate_limit':
-      return writeJson(x, 429, rateLimitBody(x.dialect), retryHeaders(fault, x.clock.now()))
+      return writeJson(x, 429, rateLimitBody(x), retryHeaders(fault, x.clock.now()))
     case 'insufficient_quota':
       return writeJson(
         x,
         429,
-        x.dialect.errorBody('insufficient_quota', 'You exceeded your current quota.', 'insufficient_quota'),
+        errorBody(x, 'insufficient_quota', 'You exceeded your current quota.', 'insufficient_quota'),
       )
     case 'server_error':
-      return writeJson(x, fault.status ?? 500, serverErrorBody(x.dialect))
+      return writeJson(x, fault.status ?? 500, serverErrorBody(x))
     case 'overloaded':
-      return writeJson(x, 529, x.dialect.errorBody('overloaded_error', 'Overloaded'))
+      return writeJson(x, 529, errorBody(x, 'overloaded_error', 'Overloaded'))
     case 'status':
       return writeJson(
         x,
         fault.status,
-        fault.body ?? x.dialect.errorBody('error', `fake status ${fault.status}`),
+        fault.body ?? errorBody(x, 'error', `fake status ${fault.status}`),
         fault.headers,
       )
     case 'stream_error':
-      if (stream) return writeStream(x, reply, fault)
-      return writeJson(
-        x,
-        500,
-        x.dialect.errorBody(fault.type ?? x.dialect.defaultStreamErrorType, 'Stream error'),
-      )
+      if (stream) return writeStream(x, normal.reply, fault)
+      return writeJson(x, 500, errorBody(x, fault.type ?? x.dialect.defaultStreamErrorType, 'Stream error'))
     case 'reset':
-      if (stream && fault.afterChunks !== undefined) return writeStream(x, reply, fault)
+      if (stream && fault.afterChunks !== undefined) return writeStream(x, normal.reply, fault)
       x.req.socket.destroy()
       return
     case 'stall':
-      if (stream) return writeStream(x, reply, fault)
+      if (stream) return writeStream(x, normal.reply, fault)
       return untilAborted(x.signal)
   }
 }
 
-function rateLimitBody(d: Dialect): unknown {
-  return d.provider === 'anthropic'
-    ? d.errorBody('rate_limit_error', 'Number of requests has exceeded your rate limit.')
-    : d.errorBody('requests', 'Rate limit reached for requests.', 'rate_limit_exceeded')
+function errorBody(x: Exchange, type: string, message: string, code?: string): unknown {
+  return x.dialect.errorBody(type, message, code, x.requestId)
 }
 
-function serverErrorBody(d: Dialect): unknown {
-  return d.provider === 'anthropic'
-    ? d.errorBody('api_error', 'Internal server error')
-    : d.errorBody('server_error', 'The server had an error while processing your request.')
+function rateLimitBody(x: Exchange): unknown {
+  return x.dialect.provider === 'anthropic'
+    ? errorBody(x, 'rate_limit_error', 'Number of requests has exceeded your rate limit.')
+    : errorBody(x, 'requests', 'Rate limit reached for requests.', 'rate_limit_exceeded')
+}
+
+function serverErrorBody(x: Exchange): unknown {
+  return x.dialect.provider === 'anthropic'
+    ? errorBody(x, 'api_error', 'Internal server error')
+    : errorBody(x, 'server_error', 'The server had an error while processing your request.')
 }
 
 function retryHeaders(f: Extract<Fault, { kind: 'rate_limit' }>, now: number): Record<string, string> {
@@ -107,18 +109,21 @@ async function writeStream(x: Exchange, reply: Reply, fault: Fault | undefined):
     [x.dialect.requestIdHeader]: x.requestId,
   })
   write(x, plan.prelude)
+  let sent = plan.prelude.length
   const cutAt = fault === undefined ? Infinity : ((fault as { afterChunks?: number }).afterChunks ?? 0)
   for (let i = 0; i < plan.content.length; i++) {
     if (i >= cutAt) break
     if (i > 0 && x.chunkDelayMs > 0) await x.clock.sleep(x.chunkDelayMs, x.signal)
     write(x, [plan.content[i]!])
+    sent++
   }
   switch (fault?.kind) {
     case undefined:
       break
     case 'stream_error': {
       const type = fault.type ?? x.dialect.defaultStreamErrorType
-      write(x, [x.dialect.streamError(type, type === 'overloaded_error' ? 'Overloaded' : 'Stream error')])
+      const message = type === 'overloaded_error' ? 'Overloaded' : 'Stream error'
+      write(x, [x.dialect.streamError(type, message, sent, x.requestId)])
       x.res.end()
       return
     }

@@ -1,0 +1,51 @@
+import type { TokenUsage } from '../classify/answer-facts.js'
+
+/**
+ * One finished answer of a provider, as the transport of a wrapped client reports it through the
+ * `onResponse` option: the single place a rate limiter (token settlement from `usage` and the
+ * rate-limit `headers`), metrics (tokens, time to first token) and tracing (GenAI attributes)
+ * read what the provider said.
+ */
+export interface ProviderResponse {
+  /** The service the call ran as: `openai:<model>`, `anthropic:<model>`, or the provider alone. */
+  readonly service: string
+  /** `gen_ai.provider.name`: 'openai' or 'anthropic'. */
+  readonly provider: string
+  /** `gen_ai.request.model`: the model asked for (a fallback model when one answered). */
+  readonly model: string | undefined
+  /** `gen_ai.response.model`: the model the answer names. */
+  readonly responseModel: string | undefined
+  /** `gen_ai.operation.name`: 'chat', 'embeddings', 'text_completion', 'count_tokens', 'batches', … */
+  readonly operation: string
+  /** The HTTP status. */
+  readonly status: number
+  /** The answer's headers (rate-limit headers, Retry-After, request id). */
+  readonly headers: Headers
+  /** Tokens used, from the body or, for a stream, its final usage event; undefined when not reported. */
+  readonly usage: TokenUsage | undefined
+  /** From sending the request to the first content event (a stream) or the whole body; ms on the wrapper's clock. */
+  readonly timeToFirstContentMs: number | undefined
+  /** From sending the request to the end of the answer (a stream's last event), ms. */
+  readonly durationMs: number
+  readonly stream: boolean
+  /** Which attempt of the call this was (1-based). */
+  readonly attempt: number
+  /** Set when a stream failed after its content began (the caller saw the failure). */
+  readonly error?: unknown
+}
+
+/** Hands a report to the listener; a listener that throws becomes a process warning. */
+export function report(
+  listener: ((r: ProviderResponse) => void) | undefined,
+  response: ProviderResponse,
+): void {
+  if (listener === undefined) return
+  try {
+    listener(response)
+  } catch (error) {
+    process.emitWarning(error instanceof Error ? error : new Error(String(error)), {
+      type: 'BreakwaterListenerError',
+      detail: 'an onResponse listener threw; the call carried on',
+    })
+  }
+}
