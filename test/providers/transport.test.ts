@@ -103,12 +103,17 @@ describe('the guarded transport of a wrapped client', () => {
     const fake = await fakeProvider()
     const guard = recording(retryGuard({ maxAttempts: 1 }))
     const client = wrapAnthropic(anthropicClient(fake), guard)
-    const body = { model: 'c', max_tokens: 100, messages: user('x'.repeat(400)) }
+    // About 200 tokens of prose (o200k), plus the 100 the answer may use.
+    const body = {
+      model: 'c',
+      max_tokens: 100,
+      messages: user('The quick brown fox jumps over the lazy dog. '.repeat(20)),
+    }
     await client.messages.create(body)
     await client.messages.create(body, breakwaterOptions({ cost: 3 }))
     await client.messages.countTokens({ model: 'c', messages: user('y') })
     expect(guard.calls.map((c) => c.cost)).toEqual([estimateRequestCost(body, 'chat'), 3, expect.any(Number)])
-    expect(estimateRequestCost(body, 'chat')).toBeGreaterThan(200)
+    expect(estimateRequestCost(body, 'chat')).toBeGreaterThan(280)
     expect(estimateRequestCost({ messages: user('z') }, 'chat')).toBeGreaterThan(DEFAULT_OUTPUT_TOKENS)
     expect(estimateRequestCost({ input: 'z' }, 'embeddings')).toBeLessThan(10)
   })
