@@ -16,6 +16,9 @@ export interface Phase {
 /** The act in which the provider rate-limits with a Retry-After: every foreground call still succeeds. */
 export const BURST_PHASE = '429 burst'
 
+/** How many requests the provider refuses in the 429 burst. */
+const BURST_429S = 6
+
 export const PHASES: readonly Phase[] = Object.freeze([
   {
     name: 'warm-up',
@@ -81,14 +84,15 @@ export function scenario(durationS: number): Scenario {
 export function scheduleFaults(fake: FakeProvider, s: Scenario, startMs: number): void {
   const at = (fraction: number): number => startMs + Math.round(s.durationMs * fraction)
   const phase = (name: string): Phase => PHASES.find((p) => p.name === name)!
-  // One Retry-After of 429s: the requests then in flight are refused, the cooldown they start
-  // holds every caller back until the provider said, and the retries that follow are answered.
+  // A burst of 429s: the first requests of the act are refused with a Retry-After; the cooldown
+  // they start holds every caller back until the provider said, and the retries are answered.
   const burst = phase(BURST_PHASE)
   fake.schedule({
     fault: { kind: 'rate_limit', retryAfterMs: s.retryAfterMs },
     model: ANTHROPIC_MODEL,
     from: at(burst.from),
-    until: at(burst.from) + s.retryAfterMs,
+    until: at(burst.until),
+    times: BURST_429S,
   })
   const outage = phase('outage')
   const middle = (outage.from + outage.until) / 2

@@ -306,12 +306,25 @@ describe('fake provider: faults', () => {
     expect(f.count({ model: 'm', fault: 'server_error' })).toBe(2)
   })
 
+  it('a window with times is a burst: only that many matching requests in it get the fault', async () => {
+    const clock = testClock()
+    const f = await start({ clock })
+    f.schedule({ fault: { kind: 'rate_limit', retryAfterMs: 50 }, until: 10_000, model: 'm', times: 2 })
+    const client = openai(f)
+    const call = () => client.chat.completions.create({ model: 'm', messages: user('x') })
+    expect((await caught(call())).status).toBe(429)
+    expect((await caught(call())).status).toBe(429)
+    expect((await call()).model).toBe('m')
+    expect(f.count({ fault: 'rate_limit' })).toBe(2)
+  })
+
   it('rejects malformed faults when they are scripted', async () => {
     const f = await start()
     expect(() => f.fail({ kind: 'nope' } as never)).toThrow(TypeError)
     expect(() => f.fail({ kind: 'delay', ms: -1 })).toThrow(RangeError)
     expect(() => f.fail({ kind: 'server_error' }, { times: 0 })).toThrow(RangeError)
     expect(() => f.schedule({ fault: { kind: 'overloaded' }, from: 5, until: 1 })).toThrow(RangeError)
+    expect(() => f.schedule({ fault: { kind: 'overloaded' }, from: 0, until: 1, times: 0 })).toThrow(/"times"/)
     await expect(startFakeProvider({ chunkDelayMs: -1 })).rejects.toThrow(RangeError)
   })
 

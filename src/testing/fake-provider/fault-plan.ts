@@ -13,6 +13,8 @@ export interface FaultWindow extends FaultMatch {
   from?: number
   /** End of the window (exclusive), in the fake's clock ms. */
   until: number
+  /** At most this many matching requests get the fault (a burst); default: every one in the window. */
+  times?: number
 }
 
 interface Entry {
@@ -26,6 +28,8 @@ interface Window {
   match: FaultMatch
   from: number
   until: number
+  /** Requests it may still take; Infinity without `times`. */
+  left: number
 }
 
 const OWNER = 'FakeProvider'
@@ -50,11 +54,16 @@ export class FaultPlan {
         `${OWNER}.schedule: window needs finite from <= until, got from ${String(from)}, until ${String(window.until)}`,
       )
     }
+    const times = window.times ?? Number.POSITIVE_INFINITY
+    if (times !== Number.POSITIVE_INFINITY && (!Number.isInteger(times) || times < 1)) {
+      throw new RangeError(`${OWNER}.schedule: option "times" must be an integer >= 1, got ${String(times)}`)
+    }
     this.windows.push({
       fault: validateFault(`${OWNER}.schedule`, window.fault),
       match: matchOf(window),
       from,
       until: window.until,
+      left: times,
     })
   }
 
@@ -67,7 +76,10 @@ export class FaultPlan {
       return entry.fault
     }
     for (const w of this.windows) {
-      if (now >= w.from && now < w.until && matches(w.match, target)) return w.fault
+      if (w.left > 0 && now >= w.from && now < w.until && matches(w.match, target)) {
+        w.left--
+        return w.fault
+      }
     }
     return undefined
   }
