@@ -20,7 +20,7 @@ export interface CallContext {
   /** Aborted when the caller aborts or a guard times the attempt out. Pass it to the SDK. */
   readonly signal: AbortSignal
   readonly service: string
-  readonly key?: string
+  readonly key?: string | undefined
   readonly cost: number
   readonly priority: Priority
   /** 1 for the first attempt, 2 for the first retry, … */
