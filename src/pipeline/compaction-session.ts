@@ -211,6 +211,17 @@ export class CompactionSession {
     return closeOrphans(requireMessages('resume', messages)).messages
   }
 
+  /** @internal Marks the session busy (single flight); the function returned ends that. */
+  markBusy(): () => void {
+    let done = (): void => {}
+    const busy = new Promise<void>((resolve) => (done = resolve))
+    this.busy = busy
+    return () => {
+      if (this.busy === busy) this.busy = undefined
+      done()
+    }
+  }
+
   /** Resolves when no compaction for this session is being decided or run here. Never rejects. */
   async idle(): Promise<void> {
     while (this.busy !== undefined) await this.busy

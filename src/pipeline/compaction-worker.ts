@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto'
-import { abortReason, linkedController, onAbort } from '../core/abort.js'
-import { setTimer, systemClock, type Clock } from '../core/clock.js'
-import { TimeoutError } from '../core/errors/timeout-error.js'
+import { abortReason } from '../core/abort.js'
+import { systemClock, type Clock } from '../core/clock.js'
 import { optionalFunction, optionalString, requireOptions } from '../core/validate.js'
 import type { AdmissionEvidence } from './admission-evidence.js'
 import {
@@ -16,6 +15,14 @@ import { Calibration } from './calibration.js'
 import { AlreadyRunningError, CompactionRefusedError, isCompactionRefusedError } from './compaction-errors.js'
 import { resolvePolicy, type ResolvedCompactionPolicy } from './compaction-policy.js'
 import { resolveQuota, type ResolvedQuota } from './compaction-quota.js'
+import {
+  executeRun,
+  modeFields,
+  reportFailure,
+  type RunHost,
+  type RunMode,
+  type RunOutcome,
+} from './compaction-execution.js'
 import { compactionPipeline, type CompactionResult, type RunInput } from './compaction-run.js'
 import { CompactionSession, type PrepareRequestOptions, type SessionHost } from './compaction-session.js'
 import { InMemoryCompactionStore, type CompactionStore } from './compaction-store.js'
@@ -24,29 +31,26 @@ import { requireMessages, type Message } from './message.js'
 import type { Pipeline } from './pipeline.js'
 import { planCompaction } from './plan-compaction.js'
 import { prepareRequest, type ForegroundHost } from './prepare-request.js'
-import { isStageError } from './stage-error.js'
 import type * as E from './worker-events.js'
-import { failureOf, WorkerTelemetry } from './worker-telemetry.js'
+import { WorkerTelemetry } from './worker-telemetry.js'
 
 const OWNER = 'compactionWorker'
-type Outcome = { ok: true; result: CompactionResult } | { ok: false; error: unknown }
-type Mode = 'background' | 'manual' | 'foreground'
 
 /**
  * Runs compactions in the background, one at a time per session, within a quota (P5–P10), and in
  * the foreground when a request would not fit the window otherwise (P11).
  */
-export class CompactionWorker implements SessionHost, ForegroundHost {
+export class CompactionWorker implements SessionHost, ForegroundHost, RunHost {
   readonly policy: ResolvedCompactionPolicy
   readonly quota: ResolvedQuota
   readonly store: CompactionStore
   readonly clock: Clock
   private readonly hasFallback: boolean
   private readonly signals: AdmissionSignalSource
-  private readonly run: Pipeline<RunInput, CompactionResult>
+  /** @internal */ readonly pipeline: Pipeline<RunInput, CompactionResult>
+  /** @internal */ readonly telemetry = new WorkerTelemetry()
   private readonly sessions = new Map<string, CompactionSession>()
-  private readonly shutdown = new AbortController()
-  private readonly telemetry = new WorkerTelemetry()
+  private readonly disposal = new AbortController()
   /** A run began. */
   readonly onStarted = this.telemetry.onStarted
   /** A run produced a verified summary (`compaction_runs_total{outcome="completed"}`). */
@@ -70,7 +74,7 @@ export class CompactionWorker implements SessionHost, ForegroundHost {
     const memory = optionalFunction<() => boolean>(OWNER, 'memoryProbe', o.memoryProbe)
     this.signals = o.signals ?? guardSignals({ ...findSignalGuards(o.guard), memory, service })
     this.hasFallback = o.fallback !== undefined
-    this.run = compactionPipeline({
+    this.pipeline = compactionPipeline({
       summarizer: o.summarizer,
       fallback: o.fallback,
       guard: o.guard,
@@ -81,7 +85,12 @@ export class CompactionWorker implements SessionHost, ForegroundHost {
   }
 
   get disposed(): boolean {
-    return this.shutdown.signal.aborted
+    return this.disposal.signal.aborted
+  }
+
+  /** @internal Aborted when the worker is disposed. */
+  get shutdown(): AbortSignal {
+    return this.disposal.signal
   }
 
   /** The session with this id (created on first use). */
@@ -109,7 +118,7 @@ export class CompactionWorker implements SessionHost, ForegroundHost {
 
   /** Aborts every running compaction (its summarizer's signal) and resolves once they have ended. */
   async dispose(): Promise<void> {
-    if (!this.disposed) this.shutdown.abort(new DOMException('compaction worker disposed', 'AbortError'))
+    if (!this.disposed) this.disposal.abort(new DOMException('compaction worker disposed', 'AbortError'))
     await Promise.all([...this.sessions.values()].map((s) => s.idle()))
     this.sessions.clear()
   }
@@ -127,12 +136,7 @@ export class CompactionWorker implements SessionHost, ForegroundHost {
     const pendingHere = s.busy !== undefined || s.ready !== undefined
     // Planned now, synchronously: the snapshot must not see the next turn's messages.
     const plan = pendingHere ? undefined : planCompaction(messages, policy)
-    let done = (): void => {}
-    if (!pendingHere) s.busy = new Promise<void>((resolve) => (done = resolve))
-    const finish = (): void => {
-      if (!pendingHere) s.busy = undefined
-      done()
-    }
+    const finish = pendingHere ? (): void => {} : s.markBusy()
     try {
       const [record, signals] = await Promise.all([this.store.read(s.id), this.signals.read()])
       let decision = decideAdmission({
@@ -157,7 +161,7 @@ export class CompactionWorker implements SessionHost, ForegroundHost {
       this.telemetry.admission({ sessionId: s.id, decision, durationMs: this.clock.now() - started })
       if (!decision.allowed) finish()
       else
-        void this.execute(s, { plan: plan!, accept: 'target', policy }, 'background', token)
+        void executeRun(this, s, { plan: plan!, accept: 'target', policy }, 'background', token)
           .then((outcome) => {
             if (outcome.ok) s.ready = outcome.result
           })
@@ -165,7 +169,7 @@ export class CompactionWorker implements SessionHost, ForegroundHost {
       return decision
     } catch (error) {
       finish()
-      this.fail(s, 'background', started, error, 'error')
+      reportFailure(this, s, 'background', started, error, 'error')
       return undefined
     }
   }
@@ -186,14 +190,13 @@ export class CompactionWorker implements SessionHost, ForegroundHost {
     const input: RunInput = plan.reachesTarget
       ? { plan, accept: 'target', policy }
       : { plan, accept: 'shrink', policy, fallbackOnly: true }
-    let done = (): void => {}
-    s.busy = new Promise<void>((resolve) => (done = resolve))
+    const finish = s.markBusy()
     try {
       const token = randomUUID()
       if (!(await this.store.acquire(s.id, token, this.quota.markerTtlMs))) {
         throw new AlreadyRunningError(s.id, 'compaction')
       }
-      const outcome = await this.execute(s, input, 'manual', token)
+      const outcome = await executeRun(this, s, input, 'manual', token)
       if (!outcome.ok) throw outcome.error
       try {
         return applyCompaction(messages, outcome.result.plan, outcome.result.summary)
@@ -202,8 +205,7 @@ export class CompactionWorker implements SessionHost, ForegroundHost {
         throw error
       }
     } finally {
-      s.busy = undefined
-      done()
+      finish()
     }
   }
 
@@ -226,14 +228,13 @@ export class CompactionWorker implements SessionHost, ForegroundHost {
     const fallbackOnly = !plan.reachesTarget || timeMs <= 0
     if (fallbackOnly && !this.hasFallback) return messages
     await s.idle()
-    let done = (): void => {}
-    s.busy = new Promise<void>((resolve) => (done = resolve))
+    const finish = s.markBusy()
     try {
       const token = randomUUID()
       // The request cannot wait for another process's compaction it would never see: it runs anyway.
       await this.store.acquire(s.id, token, this.quota.markerTtlMs).catch(() => false)
       const input: RunInput = { plan, accept: 'shrink', policy, fallbackOnly, primaryTimeoutMs: timeMs }
-      const outcome = await this.execute(s, input, 'foreground', token, signal)
+      const outcome: RunOutcome = await executeRun(this, s, input, 'foreground', token, signal)
       if (!outcome.ok) {
         if (signal?.aborted) throw abortReason(signal)
         return messages
@@ -245,8 +246,7 @@ export class CompactionWorker implements SessionHost, ForegroundHost {
         return messages
       }
     } finally {
-      s.busy = undefined
-      done()
+      finish()
     }
   }
 
@@ -256,113 +256,20 @@ export class CompactionWorker implements SessionHost, ForegroundHost {
   }
 
   /** @internal */
-  discarded(s: CompactionSession, result: CompactionResult, error: unknown, mode: Mode = 'background'): void {
+  discarded(
+    s: CompactionSession,
+    result: CompactionResult,
+    error: unknown,
+    mode: RunMode = 'background',
+  ): void {
     if (!isCompactionRefusedError(error) || error.reason !== 'prefix_changed') return
     this.telemetry.rejected({
       sessionId: s.id,
-      manual: mode === 'manual',
-      foreground: mode === 'foreground',
+      ...modeFields(mode),
       outcome: 'rejected',
       durationMs: 0,
       reason: 'prefix_changed',
       tokensBefore: result.plan.tokensBefore,
-    })
-  }
-
-  /** One run: counts the attempt, bounds it by the timeout, and always clears the marker. Never rejects. */
-  private async execute(
-    s: CompactionSession,
-    input: RunInput,
-    mode: Mode,
-    token: string,
-    callerSignal?: AbortSignal,
-  ): Promise<Outcome> {
-    const { plan } = input
-    const started = this.clock.now()
-    const manual = mode === 'manual'
-    const foreground = mode === 'foreground'
-    const { controller, unlink } = linkedController(this.shutdown.signal)
-    const unlinkCaller =
-      callerSignal === undefined
-        ? () => {}
-        : onAbort(callerSignal, () => controller.abort(abortReason(callerSignal)))
-    if (callerSignal?.aborted) controller.abort(abortReason(callerSignal))
-    // prepareRequest gives up on a background run it waited too long for (it compacts in the foreground).
-    s.abortRun = () =>
-      controller.abort(new DOMException('compaction superseded by a foreground one', 'AbortError'))
-    const { timeoutMs } = this.quota
-    const cancel = setTimer(this.clock, timeoutMs, () =>
-      controller.abort(new TimeoutError('total', timeoutMs)),
-    )
-    try {
-      const attempt = await this.store.countAttempt(s.id)
-      this.telemetry.started({
-        sessionId: s.id,
-        manual,
-        foreground,
-        tokensBefore: plan.tokensBefore,
-        attempt,
-      })
-      const priority = foreground ? 'foreground' : 'background'
-      const result = await this.run.run(input, { signal: controller.signal, priority })
-      await this.store.recordBoundary(s.id, plan.boundaryMessageId)
-      this.telemetry.completed({
-        sessionId: s.id,
-        manual,
-        foreground,
-        outcome: 'completed',
-        durationMs: this.clock.now() - started,
-        tokensBefore: plan.tokensBefore,
-        tokensAfter: result.tokensAfter,
-        summarizer: result.summarizer,
-        summarizerCalls: result.primaryCalls,
-        ...(result.summarizer === 'fallback' ? { primaryError: result.primaryError } : {}),
-      })
-      return { ok: true, result }
-    } catch (caught) {
-      const error = isStageError(caught) ? caught.cause : caught
-      if (isCompactionRefusedError(error) && error.reason === 'not_below_target') {
-        this.telemetry.rejected({
-          sessionId: s.id,
-          manual,
-          foreground,
-          outcome: 'rejected',
-          durationMs: this.clock.now() - started,
-          reason: 'not_below_target',
-          tokensBefore: plan.tokensBefore,
-          ...(error.tokensAfter !== undefined ? { tokensAfter: error.tokensAfter } : {}),
-        })
-      } else {
-        this.fail(s, mode, started, error, failureOf(error, controller.signal))
-      }
-      return { ok: false, error }
-    } finally {
-      cancel()
-      unlink()
-      unlinkCaller()
-      s.abortRun = undefined
-      // Best effort: a store that fails here leaves a marker that expires after markerTtlMs.
-      await Promise.allSettled([
-        this.store.startCooldown(s.id, this.quota.cooldownMs),
-        this.store.release(s.id, token),
-      ])
-    }
-  }
-
-  private fail(
-    s: CompactionSession,
-    mode: Mode,
-    started: number,
-    error: unknown,
-    reason: E.CompactionFailure,
-  ) {
-    this.telemetry.failed({
-      sessionId: s.id,
-      manual: mode === 'manual',
-      foreground: mode === 'foreground',
-      durationMs: this.clock.now() - started,
-      reason,
-      error,
     })
   }
 }
