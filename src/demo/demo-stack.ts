@@ -85,7 +85,7 @@ export function demoStack(o: StackOptions): DemoStack {
     }),
     guard,
     service: SERVICES[0],
-    policy: { contextWindow: 8_000, triggerTokens: 2_000 },
+    policy: { contextWindow: 8_000, triggerTokens: 1_500 },
     quota: { cooldownMs: s.compactionCooldownMs, timeoutMs: 10_000 },
   })
   const stats = new DemoStats(SERVICES)

@@ -29,7 +29,7 @@ export const PHASES: readonly Phase[] = Object.freeze([
   {
     name: BURST_PHASE,
     from: 0.15,
-    until: 0.2,
+    until: 0.25,
     what: 'anthropic answers a burst of 429s with a retry-after: callers wait it out, all succeed',
   },
   { name: 'spike', from: 0.25, until: 0.4, what: 'agents stop thinking: background work is shed' },

@@ -15,7 +15,7 @@ describe('npm run demo (one process)', () => {
     let providerUrl = ''
     let scrape: Promise<{ status: number; body: string }> | undefined
     const summary = await runDemo({
-      durationS: 4,
+      durationS: 6,
       sessions: 16,
       seed: 7,
       metricsPort: 0,
