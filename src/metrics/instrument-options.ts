@@ -21,9 +21,10 @@ export interface InstrumentOptions {
    */
   prefix?: string
   /**
-   * Upper bounds, in seconds, of the `call_duration_seconds` and `compaction_duration_seconds`
-   * buckets: finite, > 0, increasing. Used when the metrics are first created on the registry; a
-   * later `instrument()` on the same registry reuses them as they are. Default
+   * Upper bounds, in seconds, of the buckets of every histogram (`call_duration_seconds`,
+   * `compaction_duration_seconds`, `time_to_first_token_seconds`, `ratelimit_wait_seconds`):
+   * finite, > 0, increasing. Used when the metrics are first created on the registry; a later
+   * `instrument()` on the same registry reuses them as they are. Default
    * `LLM_DURATION_BUCKETS` (0.05 s … 120 s).
    */
   durationBuckets?: readonly number[]

@@ -55,7 +55,6 @@ class CallWatch {
   readonly active: ReturnType<typeof context.active> | undefined
   private readonly started = performance.now()
   private attempts = 0
-  private service: string | undefined
   private lastCtx: ExecutionContext | undefined
 
   constructor(
@@ -75,7 +74,6 @@ class CallWatch {
   /** Runs one attempt of `fn` (in the call's span context), noting what the call learns. */
   attempt(fn: Fn, ctx: CallContext): unknown {
     this.attempts++
-    this.service = ctx.service
     this.lastCtx = ctx as ExecutionContext
     if (this.trace === undefined) return fn(ctx)
     rememberContext(ctx, this.trace)
@@ -93,8 +91,20 @@ class CallWatch {
       )
   }
 
+  /**
+   * The call's option, else what a layer's own option wrote into the context (layers write it only
+   * when they need it), else the first own `service` option among the layers, else 'default'.
+   */
+  private serviceName(): string {
+    const named = this.call?.service
+    if (typeof named === 'string' && named !== '') return named
+    const written = this.lastCtx?.service
+    if (written !== undefined && written !== 'default') return written
+    return serviceOfGuard(this.guard)
+  }
+
   private end(failed: boolean, error: unknown): void {
-    const service = this.service ?? this.call?.service ?? serviceOfGuard(this.guard)
+    const service = this.serviceName()
     const aborted = failed && this.call?.signal?.aborted === true
     if (this.ends !== undefined) {
       const durationMs = performance.now() - this.started
