@@ -1,3 +1,4 @@
+import { type Logger, resolveLogger } from '../core/logger.js'
 import { invalidOption, optionalString, requireOptions } from '../core/validate.js'
 
 const OWNER = 'instrument'
@@ -34,12 +35,20 @@ export interface InstrumentOptions {
    * as they appear. Default none.
    */
   services?: readonly string[]
+  /**
+   * Where a failure to sample a source on scrape is reported (a breaker's `state()` or a rate
+   * limit's `remaining()` that rejects, e.g. Redis unreachable): once per source and service until
+   * it succeeds again, with `{ service, error }` fields; the series keeps its last value. The
+   * latest `instrument()` on a registry that gives one sets it. Default `console`.
+   */
+  logger?: Logger
 }
 
 export interface ResolvedInstrumentOptions {
   readonly prefix: string
   readonly durationBuckets: readonly number[]
   readonly services: readonly string[]
+  readonly logger: Logger | undefined
 }
 
 const PREFIX = /^([a-zA-Z_:][a-zA-Z0-9_:]*)?$/
@@ -70,5 +79,6 @@ export function resolveInstrumentOptions(options: unknown): ResolvedInstrumentOp
     }
     services = [...(s as string[])]
   }
-  return { prefix, durationBuckets, services }
+  const logger = o.logger === undefined ? undefined : resolveLogger(OWNER, o.logger)
+  return { prefix, durationBuckets, services, logger }
 }

@@ -74,6 +74,7 @@ export function instrument(
     }
   })
   const hub = hubFor(registry, options.prefix, options.durationBuckets)
+  if (options.logger !== undefined) hub.logger = options.logger
   const releases: Release[] = []
   let firstCircuit: shape.CircuitLike | undefined
   // Tokens and time to first token come from the wrappers' reports, for any service.

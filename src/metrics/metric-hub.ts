@@ -1,5 +1,6 @@
 import type { Registry } from 'prom-client'
 import type { Priority } from '../core/call-options.js'
+import { consoleLogger, errorFields, type Logger } from '../core/logger.js'
 import type { ShedReason } from '../core/errors/backpressure-shed-error.js'
 import { type CounterCell, CounterCells, type HistogramCell, HistogramCells } from './cells.js'
 import {
@@ -53,6 +54,10 @@ export class MetricHub {
   readonly rateLimits = new Map<RemainingSource, Set<string>>()
   readonly softLimit: CounterCell
   readonly compactionDuration: HistogramCell
+  /** Hears about sources that fail to answer on scrape. */
+  logger: Logger = consoleLogger
+  /** `source + service` pairs whose last sample failed: reported once until they answer again. */
+  private readonly failing = new WeakMap<object, Set<string>>()
   private readonly families: ServiceFamilies
   private readonly services = new Map<string, ServiceSeries>()
   private readonly kinds = new Set<ServiceKind>()
@@ -190,9 +195,37 @@ export class MetricHub {
     for (const s of this.services.values()) {
       const source = s.circuit
       if (source === undefined || !this.circuits.has(source)) continue
-      pending.push(source.state(s.name).then((state) => s.setState(state), noop))
+      pending.push(
+        source.state(s.name).then(
+          (state) => {
+            this.recovered(source, s.name)
+            s.setState(state)
+          },
+          (error: unknown) => this.sampleFailed(source, s.name, 'circuit_state', error),
+        ),
+      )
     }
     await Promise.all(pending)
+  }
+
+  private sampleFailed(source: object, service: string, metric: string, error: unknown): void {
+    let failing = this.failing.get(source)
+    if (failing === undefined) this.failing.set(source, (failing = new Set()))
+    if (failing.has(service)) return
+    failing.add(service)
+    this.logger.warn(
+      'breakwater: a metrics source failed to answer on scrape; its series keeps its last value',
+      {
+        component: 'instrument',
+        metric,
+        service,
+        ...errorFields(error),
+      },
+    )
+  }
+
+  private recovered(source: object, service: string): void {
+    this.failing.get(source)?.delete(service)
   }
 
   /** Asks each rate limit for the budget left to each service it has seen (and each known service). */
@@ -204,12 +237,16 @@ export class MetricHub {
       const services = new Set([...this.services.keys(), ...seen])
       for (const service of services) {
         pending.push(
-          source.remaining(service).then((left) => {
-            for (const limit of RATE_LIMITS) {
-              const value = left?.[limit]
-              if (typeof value === 'number' && Number.isFinite(value)) gauge.set({ service, limit }, value)
-            }
-          }, noop),
+          source.remaining(service).then(
+            (left) => {
+              this.recovered(source, service)
+              for (const limit of RATE_LIMITS) {
+                const value = left?.[limit]
+                if (typeof value === 'number' && Number.isFinite(value)) gauge.set({ service, limit }, value)
+              }
+            },
+            (error: unknown) => this.sampleFailed(source, service, 'ratelimit_remaining', error),
+          ),
         )
       }
     }
@@ -245,8 +282,6 @@ function sum<T>(items: Iterable<T>, value: (item: T) => number): number {
   }
   return total
 }
-
-function noop(): void {}
 
 const hubs = new WeakMap<object, MetricHub>()
 

@@ -209,3 +209,42 @@ describe('metrics added for observability (rejections, give-ups, calls without a
     expect(await value(registry, `${P}ratelimit_wait_seconds_count`, { service: 'openai:gpt-4o' })).toBe(2)
   })
 })
+
+describe('structured logging of metrics sources', () => {
+  it('M33 a breaker whose state() fails on scrape is logged once with service and error fields, until it answers again', async () => {
+    const registry = new Registry()
+    const circuit = circuitGuard({ service: 'openai:gpt-4o', threshold: 1, recoveryMs: 60_000 })
+    let broken = true
+    const realState = circuit.state.bind(circuit)
+    circuit.state = (service?: string) =>
+      broken ? Promise.reject(new Error('redis down')) : realState(service)
+    const logged: [string, Record<string, unknown> | undefined][] = []
+    const logger = {
+      debug: () => {},
+      info: () => {},
+      warn: (m: string, f?: Record<string, unknown>) => logged.push([m, f]),
+      error: () => {},
+    }
+    instrument(registry, circuit, { logger })
+    await registry.metrics()
+    await registry.metrics()
+    expect(logged).toEqual([
+      [
+        'breakwater: a metrics source failed to answer on scrape; its series keeps its last value',
+        {
+          component: 'instrument',
+          metric: 'circuit_state',
+          service: 'openai:gpt-4o',
+          error: 'redis down',
+          errorName: 'Error',
+        },
+      ],
+    ])
+    broken = false
+    await registry.metrics()
+    broken = true
+    await registry.metrics()
+    expect(logged).toHaveLength(2)
+    expect(() => instrument(new Registry(), circuit, { logger: {} as never })).toThrow(/option "logger"/)
+  })
+})
