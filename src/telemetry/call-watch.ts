@@ -4,13 +4,21 @@
  * always did. Otherwise the call becomes one `breakwater.call` span (active while the chain and
  * `fn` run, so the SDK's HTTP spans nest under it) and one call-end event.
  */
-import { context, type Span, SpanKind, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api'
+import {
+  type Attributes,
+  context,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Tracer,
+} from '@opentelemetry/api'
 import type { CallContext, CallOptions } from '../core/call-options.js'
 import type { ExecutionContext } from '../core/context.js'
 import { callEndsOf, type CallEndEvent } from './call-end.js'
 import { CallTrace, rememberContext } from './call-trace.js'
 import { errorType, healthOf, outcomeOf } from './outcome.js'
-import { watchGuardEvents } from './span-events.js'
+import { SPAN_EVENTS, watchGuardEvents } from './span-events.js'
 import { activeTracer, CALL_SPAN_NAME, isUntraced } from './tracer.js'
 import type { EventEmitter } from '../core/events.js'
 
@@ -120,6 +128,15 @@ class CallWatch {
       'breakwater.attempts': this.attempts,
       'breakwater.outcome': outcome,
     })
+    if (outcome === 'rate_limited') {
+      // A rate limit's refusal ends the call: its event needs nothing from the rate limit itself.
+      const e = error as { limit?: unknown; retryAfterMs?: unknown }
+      const attributes: Attributes = { limit: String(e.limit), refused: true }
+      if (typeof e.retryAfterMs === 'number' && Number.isFinite(e.retryAfterMs)) {
+        attributes.retry_after_ms = e.retryAfterMs
+      }
+      t.event(SPAN_EVENTS.rateLimited, attributes)
+    }
     if (failed) {
       span.setAttribute('error.type', errorType(error))
       // A guard's own refusal is told by its event (shed, circuit_rejected): no stack to keep.

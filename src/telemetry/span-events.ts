@@ -58,10 +58,12 @@ export function watchGuardEvents(guard: object): void {
 }
 
 /**
- * The hook a rate limit calls while the call it holds back is running (in its chain step, not from
- * a timer or another call's release): a `breakwater.rate_limited` event on that call's span, with
- * the budget that was short and how long the call waited (`waitMs`) or, when it was refused, how
- * long until the budget would have room (`retryAfterMs`). Does nothing when the call is not traced.
+ * The hook a rate limit calls once a call it held back goes, in that call's chain step (not from a
+ * timer or another call's release, which run in another call's context): a
+ * `breakwater.rate_limited` event on the call's span with the budget that was short and how long
+ * the call waited (`waitMs`). A refusal needs no call: a call that ends with a `RateLimitError`
+ * gets the event (`refused: true`, `retry_after_ms`) from its error. Does nothing when the call is
+ * not traced.
  */
 export function traceRateLimited(e: { limit: string; waitMs?: number; retryAfterMs?: number }): void {
   const call = activeCall()

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { backpressureGuard } from '../../src/backpressure/backpressure-guard.js'
 import { circuitGuard } from '../../src/circuit/circuit-guard.js'
 import { compose } from '../../src/core/compose.js'
+import { ResilienceError, type ResilienceErrorCode } from '../../src/core/errors/resilience-error.js'
 import { dedupeGuard } from '../../src/dedupe/dedupe-guard.js'
 import { llmGuard } from '../../src/presets/llm-guard.js'
 import { retryGuard } from '../../src/retry/retry-guard.js'
@@ -137,26 +138,29 @@ describe('breakwater.call spans (OpenTelemetry SDK, in-memory exporter)', () => 
     expect(span.events.map((e) => e.name)).toContain('exception')
   })
 
-  it('O6 the rate-limit hook adds breakwater.rate_limited to the running call only', async () => {
+  it('O6 breakwater.rate_limited: the hook adds a wait to the running call only; a refusal is told by its error', async () => {
     const guard = compose(retryGuard({ maxAttempts: 1 }))
     traceRateLimited({ limit: 'tokens', waitMs: 5 }) // no call running: nothing
     await guard.execute(() => {
       traceRateLimited({ limit: 'requests', waitMs: 250 })
       return 'ok'
     })
-    await expect(
-      guard.execute(() => {
-        traceRateLimited({ limit: 'tokens', retryAfterMs: 1_000 })
-        throw new Error('refused')
-      }),
-    ).rejects.toThrow('refused')
+    // A rate limit's refusal (a RateLimitError, code BREAKWATER_RATE_LIMITED) is told by the error.
+    const refusal = Object.assign(
+      new ResilienceError('BREAKWATER_RATE_LIMITED' as ResilienceErrorCode, 'tokens budget short'),
+      { service: 'default', limit: 'tokens', retryAfterMs: 1_000 },
+    )
+    await expect(guard.execute(() => Promise.reject(refusal))).rejects.toBe(refusal)
     const [waited, refused] = otel.spans('breakwater.call')
     expect(eventsOf(waited!)).toEqual([
       ['breakwater.rate_limited', { limit: 'requests', refused: false, wait_ms: 250 }],
     ])
-    expect(eventsOf(refused!)).toContainEqual([
-      'breakwater.rate_limited',
-      { limit: 'tokens', refused: true, retry_after_ms: 1_000 },
+    expect(refused!.attributes).toMatchObject({
+      'breakwater.outcome': 'rate_limited',
+      'error.type': 'BREAKWATER_RATE_LIMITED',
+    })
+    expect(eventsOf(refused!)).toEqual([
+      ['breakwater.rate_limited', { limit: 'tokens', refused: true, retry_after_ms: 1_000 }],
     ])
   })
 
