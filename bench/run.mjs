@@ -13,6 +13,7 @@ import { report } from './lib/report.mjs'
 import { latency, LATENCY_SETUP } from './latency.mjs'
 import { overhead } from './overhead.mjs'
 import { startRedis } from './redis.mjs'
+import { tracingOverhead, tracingSection } from './tracing.mjs'
 
 const args = process.argv.slice(2)
 const quick = args.includes('--quick')
@@ -51,6 +52,11 @@ const targets = [
   },
 ]
 for (const r of over) log(`  ${Math.round(r.nsPerOp).toString().padStart(6)} ns  ${r.name}`)
+
+log('tracing overhead (OpenTelemetry)')
+const tracing = await tracingOverhead(
+  quick ? { rounds: 5, batchMs: 20, warmupMs: 150 } : { rounds: 11, batchMs: 50 },
+)
 
 log('dedupe')
 const dd = await dedupe({ rounds: quick ? 3 : 9 })
@@ -122,6 +128,9 @@ writeFileSync(
       seconds,
     }),
     fleetResult,
-  ).replace('## Reproduce', () => `${burstSection(burstResult).join('\n')}\n## Reproduce`),
+  ).replace(
+    '## Reproduce',
+    () => `${burstSection(burstResult).join('\n')}\n${tracingSection(tracing).join('\n')}\n## Reproduce`,
+  ),
 )
 log(`wrote ${outFile instanceof URL ? outFile.pathname : outFile}`)
