@@ -15,6 +15,7 @@ import { latency, LATENCY_SETUP } from './latency.mjs'
 import { overhead } from './overhead.mjs'
 import { startRedis } from './redis.mjs'
 import { streams, withStreams } from './streams.mjs'
+import { tracingOverhead, tracingSection } from './tracing.mjs'
 
 const args = process.argv.slice(2)
 const quick = args.includes('--quick')
@@ -53,6 +54,11 @@ const targets = [
   },
 ]
 for (const r of over) log(`  ${Math.round(r.nsPerOp).toString().padStart(6)} ns  ${r.name}`)
+
+log('tracing overhead (OpenTelemetry)')
+const tracing = await tracingOverhead(
+  quick ? { rounds: 5, batchMs: 20, warmupMs: 150 } : { rounds: 11, batchMs: 50 },
+)
 
 log('dedupe')
 const dd = await dedupe({ rounds: quick ? 3 : 9 })
@@ -136,6 +142,7 @@ let markdown = report({
 })
 markdown = withFleet(markdown, fleetResult)
 markdown = withBurst(markdown, burstResult)
+markdown = markdown.replace('## Reproduce', () => `${tracingSection(tracing).join('\n')}\n## Reproduce`)
 markdown = withCompaction(markdown, compactionResult)
 markdown = withStreams(markdown, streamResult)
 writeFileSync(outFile, markdown)

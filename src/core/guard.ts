@@ -1,6 +1,7 @@
 import { abortReason, NEVER_ABORTED, raceAbort } from './abort.js'
 import type { CallContext, CallOptions } from './call-options.js'
 import { callFn, ExecutionContext } from './context.js'
+import { isObserved, observeCall } from '../telemetry/call-watch.js'
 
 /** A step of a chain: runs the rest of the chain with the shared context. */
 export type Next = (ctx: ExecutionContext) => Promise<unknown>
@@ -44,8 +45,20 @@ export abstract class GuardBase implements ChainableGuard {
   }
 }
 
-/** Runs one call through `guard`: validates the options, honours an already-aborted signal, cleans up. */
+/**
+ * Runs one call through `guard`. The one telemetry hook: while no tracer provider is registered and
+ * nobody counts this guard's calls, `isObserved` is a few property reads (src/telemetry/).
+ */
 export function runCall(
+  guard: ChainableGuard,
+  fn: (ctx: CallContext) => unknown,
+  call: CallOptions | undefined,
+): Promise<unknown> {
+  return isObserved(guard) ? observeCall(guard, fn, call, runChain) : runChain(guard, fn, call)
+}
+
+/** Runs one call's chain: validates the options, honours an already-aborted signal, cleans up. */
+function runChain(
   guard: ChainableGuard,
   fn: (ctx: CallContext) => unknown,
   call: CallOptions | undefined,

@@ -1,6 +1,6 @@
 import { PHASES, type Scenario } from './scenario.js'
 import type { StatsSnapshot } from './stats.js'
-import { formatRow, rowBetween, tableHeader, type TableRow } from './table.js'
+import { formatRow, phaseDuring, rowBetween, TABLE_LEGEND, tableHeader, type TableRow } from './table.js'
 
 export interface LiveTableOptions {
   services: readonly string[]
@@ -20,10 +20,13 @@ export interface LiveTableOptions {
 export function startLiveTable(o: LiveTableOptions): { stop(): void } {
   const s = o.scenario
   const at = (f: number): string => `${((s.durationMs * f) / 1000).toFixed(1)}s`
-  o.out('timeline')
-  for (const p of PHASES) o.out(`  ${at(p.from).padStart(6)}  ${p.name.padEnd(10)} ${p.what}`)
+  o.out('timeline (a second between two acts is the tail of the act before)')
+  for (const p of PHASES) {
+    o.out(`  ${`${at(p.from)}–${at(p.until)}`.padStart(12)}  ${p.name.padEnd(10)} ${p.what}`)
+  }
   o.out('')
   o.out(tableHeader(o.services))
+  for (const line of TABLE_LEGEND) o.out(line)
   let t = 0
   let lastTick = o.startMs
   let prev = o.snapshots()
@@ -32,7 +35,7 @@ export function startLiveTable(o: LiveTableOptions): { stop(): void } {
     t++
     const cur = o.snapshots()
     const upstream = o.upstream()
-    const phase = s.phaseAt(Math.max(0, now - o.startMs - 500))
+    const phase = phaseDuring(Math.max(0, lastTick - o.startMs), Math.max(0, now - o.startMs), s.durationMs)
     const row = rowBetween(t, phase, prev, cur, upstream - prevUpstream, o.services)
     prev = cur
     prevUpstream = upstream

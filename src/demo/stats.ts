@@ -8,6 +8,8 @@ export interface Counters {
   calls: number
   ok: number
   failed: number
+  /** Of `failed`, the calls backpressure shed (deliberate load shedding, not an error). */
+  failedShed: number
   /** Calls the run's end aborted: neither ok nor failed. */
   aborted: number
   /** Retries the retry guard slept before (`onRetry`). */
@@ -50,6 +52,7 @@ export const zeroCounters = (): Counters => ({
   calls: 0,
   ok: 0,
   failed: 0,
+  failedShed: 0,
   aborted: 0,
   retries: 0,
   cooldownWaits: 0,
@@ -124,6 +127,7 @@ export class DemoStats {
         if (inBurst) this.counters.burstFailed++
         const reason = classifyError(error).reason
         this.failures[reason] = (this.failures[reason] ?? 0) + 1
+        if (reason === 'shed') this.counters.failedShed++
       }
       throw error
     }

@@ -1,14 +1,24 @@
+import { PHASES } from './scenario.js'
 import type { BreakerState, Counters, StatsSnapshot } from './stats.js'
 
-/** One line of the live table: what happened during one second. */
+/**
+ * One line of the live table: what happened during one second. The call columns add up:
+ * `calls = ok + failed + shed`, all counting calls that ended in the second (`started` counts the
+ * ones that began in it, which may end in a later second).
+ */
 export interface TableRow {
   t: number
   phase: string
+  /** Agent calls that ended this second (answered, failed or shed): `ok + failed + shed`. */
   calls: number
   ok: number
+  /** Calls that ended with an error the caller sees (shed work not included). */
   failed: number
-  retries: number
+  /** Calls backpressure shed on purpose (background work under load): not a failure. */
   shed: number
+  /** Agent calls that began this second. */
+  started: number
+  retries: number
   joins: number
   compactions: number
   inFlight: number
@@ -20,12 +30,13 @@ export interface TableRow {
 
 const COLUMNS: [keyof TableRow, string, number][] = [
   ['t', 't', 4],
-  ['phase', 'phase', 10],
+  ['phase', 'phase', 11],
   ['calls', 'calls', 6],
   ['ok', 'ok', 5],
   ['failed', 'fail', 5],
-  ['retries', 'retry', 6],
   ['shed', 'shed', 5],
+  ['started', 'started', 8],
+  ['retries', 'retry', 6],
   ['joins', 'joins', 6],
   ['compactions', 'compact', 8],
   ['inFlight', 'inflight', 9],
@@ -44,6 +55,14 @@ export function tableHeader(services: readonly string[]): string {
   return [...cells, ...services.map((s) => `  ${breakerTitle(s).padEnd(BREAKER_WIDTH)}`)].join('')
 }
 
+/** What the columns mean, printed under the header. */
+export const TABLE_LEGEND: readonly string[] = Object.freeze([
+  'legend: per second; calls = ok + fail + shed (agent calls that ended); fail = errors callers saw;',
+  '        shed = background work refused on purpose under load (not a failure); started = calls begun;',
+  '        retry = retries scheduled; joins = callers sharing an identical call in flight; compact =',
+  '        compactions done; inflight = calls holding a slot at the tick; upstream = requests to the provider',
+])
+
 export function formatRow(row: TableRow, services: readonly string[]): string {
   const cells = COLUMNS.map(([key, , width]) => {
     const value = key === 't' ? `${row.t}s` : String(row[key])
@@ -57,7 +76,28 @@ export function formatRow(row: TableRow, services: readonly string[]): string {
   return [...cells, ...breakers].join('')
 }
 
-const delta = (cur: Counters, prev: Counters, key: keyof Counters): number => cur[key] - prev[key]
+/**
+ * The timeline's name for a second of the run ([fromMs, toMs) since the start, of `durationMs`):
+ * the act it overlaps most; a second between two acts belongs to the act before (its tail), so a
+ * row is always labelled with a name the timeline printed.
+ */
+export function phaseDuring(fromMs: number, toMs: number, durationMs: number): string {
+  let best: string | undefined
+  let most = 0
+  for (const p of PHASES) {
+    const overlap = Math.min(toMs, p.until * durationMs) - Math.max(fromMs, p.from * durationMs)
+    if (overlap > most) {
+      most = overlap
+      best = p.name
+    }
+  }
+  if (best !== undefined) return best
+  const before = PHASES.filter((p) => p.from * durationMs <= fromMs)
+  return (before.at(-1) ?? PHASES[0]!).name
+}
+
+const delta = (cur: Counters, prev: Counters, key: keyof Counters): number =>
+  (cur[key] ?? 0) - (prev[key] ?? 0)
 
 /**
  * The row for one second from the snapshots taken at its start and end, one pair per process (a
@@ -86,14 +126,18 @@ export function rowBetween(
     })
     breakers[service] = longest
   }
+  const ok = sum('ok')
+  const shed = sum('failedShed')
+  const failed = sum('failed') - shed
   return {
     t,
     phase,
-    calls: sum('calls'),
-    ok: sum('ok'),
-    failed: sum('failed'),
+    calls: ok + failed + shed,
+    ok,
+    failed,
+    shed,
+    started: sum('calls'),
     retries: sum('retries'),
-    shed: sum('shed'),
     joins: sum('joins'),
     compactions: sum('compactions'),
     inFlight: curs.reduce((n, cur) => n + cur.inFlight, 0),

@@ -63,3 +63,38 @@ export function watchCompaction(hub: MetricHub, worker: CompactionWorkerLike): R
     }
   })
 }
+
+/**
+ * What the provider wrappers report for each answer (their `onResponse` option's report; only the
+ * fields counted here are required).
+ */
+export interface ResponseReport {
+  readonly service: string
+  readonly usage?: { readonly inputTokens?: number; readonly outputTokens?: number }
+  /** From sending the request to the first content (a stream) or the whole body, in ms. */
+  readonly timeToFirstContentMs?: number
+}
+
+/** One answer → `tokens_total{service,kind}` and `time_to_first_token_seconds{service}`. */
+export function countResponse(hub: MetricHub, r: ResponseReport): void {
+  if (typeof r?.service !== 'string') return
+  const s = hub.series(r.service)
+  s.initProvider()
+  const input = r.usage?.inputTokens
+  const output = r.usage?.outputTokens
+  if (typeof input === 'number' && input > 0 && Number.isFinite(input)) s.tokens!.input.n += input
+  if (typeof output === 'number' && output > 0 && Number.isFinite(output)) s.tokens!.output.n += output
+  const ttft = r.timeToFirstContentMs
+  if (typeof ttft === 'number' && ttft >= 0 && Number.isFinite(ttft)) s.firstToken!.observe(ttft / 1000)
+}
+
+/** A request passed from one model to the next (`fallbacks_total{from,to}`, services as labels). */
+export interface FallbackReport {
+  readonly from: string
+  readonly to: string
+}
+
+export function countFallback(hub: MetricHub, e: FallbackReport): void {
+  if (typeof e?.from !== 'string' || typeof e.to !== 'string') return
+  hub.fallbackCell(e.from, e.to).n++
+}

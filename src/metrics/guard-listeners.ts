@@ -11,8 +11,10 @@ import {
   isBackend,
   isFallback,
   isObject,
+  type RateLimitLike,
   type RetryLike,
 } from './source-shapes.js'
+import { onCallEnd } from '../telemetry/call-end.js'
 import { watchBackend, watchFallback } from './edge-listeners.js'
 
 /** Disposes every subscription once. */
@@ -64,7 +66,9 @@ export function watchCircuit(
       hub.attach(guard, 'reject', () =>
         disposing(
           onReject((e) => {
-            hub.series(e.service).circuit = guard
+            const s = hub.series(e.service)
+            s.circuit = guard
+            s.rejected(String(e.reason ?? 'open')).n++
           }),
         ),
       ),
@@ -93,6 +97,7 @@ export function watchRetry(hub: MetricHub, guard: RetryLike, service: string | u
   hub.enableKind('retry')
   if (service !== undefined) hub.series(service)
   const onBudget = guard.onBudgetExhausted
+  const onGiveUp = guard.onGiveUp
   return hub.attach(guard, 'retry', () =>
     disposing(
       guard.onRetry((e) => {
@@ -100,6 +105,62 @@ export function watchRetry(hub: MetricHub, guard: RetryLike, service: string | u
       }),
       onBudget?.((e) => {
         hub.series(e.service).budget!.n++
+      }),
+      onGiveUp?.((e) => {
+        hub.series(e.service).giveUp(String(e.stoppedBy)).n++
+      }),
+    ),
+  )
+}
+
+/**
+ * A rate limit (recognised by shape: `onWait`, `onLimited`, `remaining()`): waits and refusals per
+ * service, and the budget left, asked for on scrape for every service it has seen or the hub knows.
+ */
+export function watchRateLimit(hub: MetricHub, guard: RateLimitLike, service: string | undefined): Release {
+  hub.enableKind('ratelimit')
+  if (service !== undefined) hub.series(service)
+  return hub.attach(guard, 'ratelimit', () => {
+    const seen = new Set<string>(service === undefined ? [] : [service])
+    hub.rateLimits.set(guard, seen)
+    const subscriptions = disposing(
+      guard.onWait((e) => countRateLimitWait(hub, e)),
+      guard.onLimited((e) => countRateLimited(hub, e)),
+      guard.onWait((e) => seen.add(e.service)),
+      guard.onLimited((e) => seen.add(e.service)),
+    )
+    return () => {
+      subscriptions()
+      hub.rateLimits.delete(guard)
+    }
+  })
+}
+
+/** `onWait { service, waitMs }` → `ratelimit_wait_seconds{service}`. */
+export function countRateLimitWait(hub: MetricHub, e: { service: string; waitMs: number }): void {
+  const seconds = e.waitMs / 1000
+  if (seconds >= 0) hub.series(e.service).wait!.observe(seconds)
+}
+
+/** `onLimited { service, limit }` → `ratelimit_limited_total{service,limit}`. */
+export function countRateLimited(hub: MetricHub, e: { service: string; limit: string }): void {
+  const cell = hub.series(e.service).limited![e.limit as 'requests']
+  if (cell !== undefined) cell.n++
+}
+
+/**
+ * Whole calls through `guard` (the one the caller calls), for a composition without a breaker:
+ * `calls_total` and `call_duration_seconds` counted once per call, by how a breaker would count it.
+ */
+export function watchCalls(hub: MetricHub, guard: object): Release {
+  hub.enableKind('calls')
+  return hub.attach(guard, 'call-ends', () =>
+    disposing(
+      onCallEnd(guard, (e) => {
+        const s = hub.series(e.service)
+        s.calls![e.outcome].n++
+        const seconds = e.durationMs / 1000
+        if (seconds >= 0) s.duration!.observe(seconds)
       }),
     ),
   )

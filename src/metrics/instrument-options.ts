@@ -1,3 +1,4 @@
+import { type Logger, resolveLogger } from '../core/logger.js'
 import { invalidOption, optionalString, requireOptions } from '../core/validate.js'
 
 const OWNER = 'instrument'
@@ -21,9 +22,10 @@ export interface InstrumentOptions {
    */
   prefix?: string
   /**
-   * Upper bounds, in seconds, of the `call_duration_seconds` and `compaction_duration_seconds`
-   * buckets: finite, > 0, increasing. Used when the metrics are first created on the registry; a
-   * later `instrument()` on the same registry reuses them as they are. Default
+   * Upper bounds, in seconds, of the buckets of every histogram (`call_duration_seconds`,
+   * `compaction_duration_seconds`, `time_to_first_token_seconds`, `ratelimit_wait_seconds`):
+   * finite, > 0, increasing. Used when the metrics are first created on the registry; a later
+   * `instrument()` on the same registry reuses them as they are. Default
    * `LLM_DURATION_BUCKETS` (0.05 s … 120 s).
    */
   durationBuckets?: readonly number[]
@@ -33,12 +35,20 @@ export interface InstrumentOptions {
    * as they appear. Default none.
    */
   services?: readonly string[]
+  /**
+   * Where a failure to sample a source on scrape is reported (a breaker's `state()` or a rate
+   * limit's `remaining()` that rejects, e.g. Redis unreachable): once per source and service until
+   * it succeeds again, with `{ service, error }` fields; the series keeps its last value. The
+   * latest `instrument()` on a registry that gives one sets it. Default `console`.
+   */
+  logger?: Logger
 }
 
 export interface ResolvedInstrumentOptions {
   readonly prefix: string
   readonly durationBuckets: readonly number[]
   readonly services: readonly string[]
+  readonly logger: Logger | undefined
 }
 
 const PREFIX = /^([a-zA-Z_:][a-zA-Z0-9_:]*)?$/
@@ -69,5 +79,6 @@ export function resolveInstrumentOptions(options: unknown): ResolvedInstrumentOp
     }
     services = [...(s as string[])]
   }
-  return { prefix, durationBuckets, services }
+  const logger = o.logger === undefined ? undefined : resolveLogger(OWNER, o.logger)
+  return { prefix, durationBuckets, services, logger }
 }

@@ -1,7 +1,22 @@
 import type { Registry } from 'prom-client'
 import type { Guard } from '../core/guard.js'
-import { watchBackend, watchCompaction, watchFallback } from './edge-listeners.js'
-import { watchBackpressure, watchCircuit, watchDedupe, watchRetry } from './guard-listeners.js'
+import {
+  countFallback,
+  countResponse,
+  type FallbackReport,
+  type ResponseReport,
+  watchBackend,
+  watchCompaction,
+  watchFallback,
+} from './edge-listeners.js'
+import {
+  watchBackpressure,
+  watchCalls,
+  watchCircuit,
+  watchDedupe,
+  watchRateLimit,
+  watchRetry,
+} from './guard-listeners.js'
 import { type InstrumentOptions, resolveInstrumentOptions } from './instrument-options.js'
 import { hubFor, type MetricHub, type Release } from './metric-hub.js'
 import * as shape from './source-shapes.js'
@@ -19,11 +34,20 @@ export type Instrumentable =
   | shape.RetryLike
   | shape.DedupeLike
   | shape.BackpressureLike
+  | shape.RateLimitLike
 
 /** Handle returned by `instrument()`. */
 export interface Instrumentation {
   /** Unsubscribes from every source this call subscribed to; its objects are no longer sampled on scrape. Idempotent. */
   dispose(): void
+  /**
+   * Counts one provider answer: `tokens_total{service,kind}` from its usage and
+   * `time_to_first_token_seconds{service}`. Pass it as the provider wrappers' `onResponse` option
+   * (it is bound, and does nothing once disposed).
+   */
+  readonly onResponse: (report: ResponseReport) => void
+  /** Counts a request passed to the next fallback model (`fallbacks_total{from,to}`). Bound; inert once disposed. */
+  readonly onFallback: (report: FallbackReport) => void
 }
 
 /**
@@ -50,12 +74,19 @@ export function instrument(
     }
   })
   const hub = hubFor(registry, options.prefix, options.durationBuckets)
+  if (options.logger !== undefined) hub.logger = options.logger
   const releases: Release[] = []
   let firstCircuit: shape.CircuitLike | undefined
+  // Tokens and time to first token come from the wrappers' reports, for any service.
+  hub.enableKind('provider')
   for (const arg of args) {
     const leaves = flatten(arg as Record<string, unknown>)
-    // Calls are counted by the innermost breaker of a composition: it sees each attempt's outcome once.
+    // Calls are counted by the innermost breaker of a composition: it sees each attempt's outcome
+    // once. A guard without one has its whole calls counted where the caller calls it.
     const innermost = leaves.findLast(shape.isCircuit)
+    if (innermost === undefined && shape.isGuard(arg as Record<string, unknown>)) {
+      releases.push(watchCalls(hub, arg as object))
+    }
     for (const leaf of leaves) {
       if (shape.isCircuit(leaf)) firstCircuit ??= leaf
       watch(hub, leaf, leaf === innermost, releases)
@@ -72,6 +103,12 @@ export function instrument(
       disposed = true
       for (const release of releases) release()
     },
+    onResponse: (report) => {
+      if (!disposed) countResponse(hub, report)
+    },
+    onFallback: (report) => {
+      if (!disposed) countFallback(hub, report)
+    },
   }
 }
 
@@ -83,6 +120,7 @@ function watch(hub: MetricHub, x: Record<string, unknown>, countCalls: boolean, 
   if (shape.isRetry(x)) releases.push(watchRetry(hub, x, service))
   if (shape.isDedupe(x)) releases.push(watchDedupe(hub, x, service))
   if (shape.isBackpressure(x)) releases.push(watchBackpressure(hub, x))
+  if (shape.isRateLimit(x)) releases.push(watchRateLimit(hub, x, service))
   if (shape.isCompactionWorker(x)) releases.push(watchCompaction(hub, x))
 }
 

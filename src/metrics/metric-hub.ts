@@ -1,9 +1,21 @@
 import type { Registry } from 'prom-client'
 import type { Priority } from '../core/call-options.js'
+import { consoleLogger, errorFields, type Logger } from '../core/logger.js'
 import type { ShedReason } from '../core/errors/backpressure-shed-error.js'
 import { type CounterCell, CounterCells, type HistogramCell, HistogramCells } from './cells.js'
-import { type MetricSet, resolveMetrics } from './metric-set.js'
-import { ServiceSeries, type ServiceFamilies, type StateSource } from './service-series.js'
+import {
+  type CollectHooks,
+  METRIC_SPECS,
+  type MetricName,
+  type MetricSet,
+  resolveMetrics,
+} from './metric-set.js'
+import { RATE_LIMITS, ServiceSeries, type ServiceFamilies, type StateSource } from './service-series.js'
+
+/** Metrics that are counters. */
+type CounterName = {
+  [N in MetricName]: (typeof METRIC_SPECS)[N]['kind'] extends 'counter' ? N : never
+}[MetricName]
 
 const SHED_REASONS: readonly ShedReason[] = [
   'hard_limit',
@@ -13,11 +25,16 @@ const SHED_REASONS: readonly ShedReason[] = [
   'too_large',
 ]
 const PRIORITIES: readonly Priority[] = ['foreground', 'background']
-/** The families that exist per service; each is initialised once a guard of that kind is instrumented. */
-export type ServiceKind = 'circuit' | 'retry' | 'dedupe'
+/** The families that exist per service; each is initialised once a source of that kind is instrumented. */
+export type ServiceKind = 'calls' | 'circuit' | 'retry' | 'dedupe' | 'provider' | 'ratelimit'
 
 /** What a subscription hands back: cockatiel disposables or plain functions. */
 export type Release = () => void
+
+/** A rate limit sampled on scrape (`ratelimit_remaining`). */
+export interface RemainingSource {
+  remaining(service: string): Promise<{ requests?: number; tokens?: number }>
+}
 
 /**
  * Everything `instrument()` keeps per registry (and prefix): the metrics, the series of each known
@@ -33,8 +50,14 @@ export class MetricHub {
   readonly circuits = new Set<StateSource>()
   /** Redis backends and whether each is on its fallback. */
   readonly fallbacks = new Map<object, boolean>()
+  /** Rate limits, with the services each has seen, asked for their remaining budget on scrape. */
+  readonly rateLimits = new Map<RemainingSource, Set<string>>()
   readonly softLimit: CounterCell
   readonly compactionDuration: HistogramCell
+  /** Hears about sources that fail to answer on scrape. */
+  logger: Logger = consoleLogger
+  /** `source + service` pairs whose last sample failed: reported once until they answer again. */
+  private readonly failing = new WeakMap<object, Set<string>>()
   private readonly families: ServiceFamilies
   private readonly services = new Map<string, ServiceSeries>()
   private readonly kinds = new Set<ServiceKind>()
@@ -44,22 +67,15 @@ export class MetricHub {
   private readonly runs = new Map<string, CounterCell>()
   private readonly admissionCells: CounterCells
   private readonly admissions = new Map<string, CounterCell>()
+  private readonly fallbackCells: CounterCells
+  private readonly modelFallbacks = new Map<string, CounterCell>()
   private readonly attached = new WeakMap<object, Map<string, { count: number; release: Release }>>()
 
   constructor(registry: Registry, prefix: string, buckets: readonly number[]) {
     // The cells exist before the metrics do; the hooks only read them at scrape time.
-    const all: CounterCells[] = []
-    const flush = (i: number) => (): void => all[i]!.flush()
-    const metrics = resolveMetrics(registry, prefix, buckets, {
-      circuit_transitions_total: flush(0),
-      calls_total: flush(1),
-      retry_attempts_total: flush(2),
-      retry_budget_exhausted_total: flush(3),
-      dedupe_requests_total: flush(4),
-      backpressure_shed_total: flush(5),
-      backpressure_soft_limit_total: flush(6),
-      compaction_runs_total: flush(7),
-      compaction_admission_total: flush(8),
+    const cells = new Map<MetricName, CounterCells>()
+    const flush = (name: MetricName) => (): void => cells.get(name)?.flush()
+    const hooks: CollectHooks = {
       circuit_state: () => this.refreshStates(),
       dedupe_entries: () => this.metrics.dedupe_entries.set(sum(this.dedupes, (d) => d.size)),
       backpressure_inflight: () =>
@@ -68,27 +84,39 @@ export class MetricHub {
         this.metrics.backpressure_queue_depth.set(sum(this.backpressures, (b) => b.queued)),
       redis_backend_fallback_active: () =>
         this.metrics.redis_backend_fallback_active.set([...this.fallbacks.values()].some(Boolean) ? 1 : 0),
-    })
+      ratelimit_remaining: () => this.refreshRemaining(),
+    }
+    for (const [name, spec] of Object.entries(METRIC_SPECS) as [MetricName, { kind: string }][]) {
+      if (spec.kind === 'counter') hooks[name] = flush(name)
+    }
+    const metrics = resolveMetrics(registry, prefix, buckets, hooks)
     const m = (this.metrics = metrics)
-    const counter = (c: MetricSet['calls_total']): CounterCells => new CounterCells(c)
+    const counter = (name: CounterName): CounterCells => {
+      const c = new CounterCells(m[name])
+      cells.set(name, c)
+      return c
+    }
     this.families = {
       state: m.circuit_state,
-      transitions: counter(m.circuit_transitions_total),
-      calls: counter(m.calls_total),
+      transitions: counter('circuit_transitions_total'),
+      calls: counter('calls_total'),
       durations: new HistogramCells(m.call_duration_seconds),
-      retries: counter(m.retry_attempts_total),
-      budget: counter(m.retry_budget_exhausted_total),
-      dedupe: counter(m.dedupe_requests_total),
+      retries: counter('retry_attempts_total'),
+      budget: counter('retry_budget_exhausted_total'),
+      dedupe: counter('dedupe_requests_total'),
+      rejected: counter('circuit_rejected_total'),
+      giveUps: counter('retry_give_ups_total'),
+      tokens: counter('tokens_total'),
+      firstToken: new HistogramCells(m.time_to_first_token_seconds),
+      limited: counter('ratelimit_limited_total'),
+      waits: new HistogramCells(m.ratelimit_wait_seconds),
     }
-    this.shedCells = counter(m.backpressure_shed_total)
-    const softCells = counter(m.backpressure_soft_limit_total)
-    this.softLimit = softCells.cell({})
-    this.runCells = counter(m.compaction_runs_total)
-    this.admissionCells = counter(m.compaction_admission_total)
+    this.shedCells = counter('backpressure_shed_total')
+    this.softLimit = counter('backpressure_soft_limit_total').cell({})
+    this.runCells = counter('compaction_runs_total')
+    this.admissionCells = counter('compaction_admission_total')
+    this.fallbackCells = counter('fallbacks_total')
     this.compactionDuration = new HistogramCells(m.compaction_duration_seconds).cell({})
-    const f = this.families
-    all.push(f.transitions, f.calls, f.retries, f.budget, f.dedupe)
-    all.push(this.shedCells, softCells, this.runCells, this.admissionCells)
     m.redis_backend_fallback_active.set(0)
   }
 
@@ -121,6 +149,11 @@ export class MetricHub {
 
   admissionCell(reason: string): CounterCell {
     return cellOf(this.admissions, this.admissionCells, reason, { reason })
+  }
+
+  /** `fallbacks_total{from,to}`: pairs appear as they are first seen (models are configured, so bounded). */
+  fallbackCell(from: string, to: string): CounterCell {
+    return cellOf(this.modelFallbacks, this.fallbackCells, `${from}\u0000${to}`, { from, to })
   }
 
   /**
@@ -162,16 +195,72 @@ export class MetricHub {
     for (const s of this.services.values()) {
       const source = s.circuit
       if (source === undefined || !this.circuits.has(source)) continue
-      pending.push(source.state(s.name).then((state) => s.setState(state), noop))
+      pending.push(
+        source.state(s.name).then(
+          (state) => {
+            this.recovered(source, s.name)
+            s.setState(state)
+          },
+          (error: unknown) => this.sampleFailed(source, s.name, 'circuit_state', error),
+        ),
+      )
+    }
+    await Promise.all(pending)
+  }
+
+  private sampleFailed(source: object, service: string, metric: string, error: unknown): void {
+    let failing = this.failing.get(source)
+    if (failing === undefined) this.failing.set(source, (failing = new Set()))
+    if (failing.has(service)) return
+    failing.add(service)
+    this.logger.warn(
+      'breakwater: a metrics source failed to answer on scrape; its series keeps its last value',
+      {
+        component: 'instrument',
+        metric,
+        service,
+        ...errorFields(error),
+      },
+    )
+  }
+
+  private recovered(source: object, service: string): void {
+    this.failing.get(source)?.delete(service)
+  }
+
+  /** Asks each rate limit for the budget left to each service it has seen (and each known service). */
+  private async refreshRemaining(): Promise<void> {
+    if (this.rateLimits.size === 0) return
+    const gauge = this.metrics.ratelimit_remaining
+    const pending: Promise<void>[] = []
+    for (const [source, seen] of this.rateLimits) {
+      const services = new Set([...this.services.keys(), ...seen])
+      for (const service of services) {
+        pending.push(
+          source.remaining(service).then(
+            (left) => {
+              this.recovered(source, service)
+              for (const limit of RATE_LIMITS) {
+                const value = left?.[limit]
+                if (typeof value === 'number' && Number.isFinite(value)) gauge.set({ service, limit }, value)
+              }
+            },
+            (error: unknown) => this.sampleFailed(source, service, 'ratelimit_remaining', error),
+          ),
+        )
+      }
     }
     await Promise.all(pending)
   }
 }
 
 function init(s: ServiceSeries, kind: ServiceKind): void {
-  if (kind === 'circuit') s.initCircuit()
+  if (kind === 'calls') s.initCalls()
+  else if (kind === 'circuit') s.initCircuit()
   else if (kind === 'retry') s.initRetry()
-  else s.initDedupe()
+  else if (kind === 'dedupe') s.initDedupe()
+  else if (kind === 'provider') s.initProvider()
+  else s.initRateLimit()
 }
 
 function cellOf(
@@ -193,8 +282,6 @@ function sum<T>(items: Iterable<T>, value: (item: T) => number): number {
   }
   return total
 }
-
-function noop(): void {}
 
 const hubs = new WeakMap<object, MetricHub>()
 

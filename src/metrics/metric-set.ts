@@ -70,6 +70,46 @@ export const METRIC_SPECS = {
     help: 'Compaction admission decisions, by reason (allowed or why not).',
     labels: ['reason'],
   },
+  circuit_rejected_total: {
+    kind: 'counter',
+    help: 'Calls a breaker refused without running them, by why (open, half-open, isolated, cooldown).',
+    labels: ['service', 'reason'],
+  },
+  retry_give_ups_total: {
+    kind: 'counter',
+    help: 'Calls the retry guard let fail (or returned a rejected result for), by what stopped it.',
+    labels: ['service', 'stopped_by'],
+  },
+  fallbacks_total: {
+    kind: 'counter',
+    help: 'Requests passed from one model (service) to the next fallback model.',
+    labels: ['from', 'to'],
+  },
+  tokens_total: {
+    kind: 'counter',
+    help: 'Tokens the provider reported using, by kind (input, output).',
+    labels: ['service', 'kind'],
+  },
+  time_to_first_token_seconds: {
+    kind: 'histogram',
+    help: 'From sending a request to its first content (a stream) or its whole answer.',
+    labels: ['service'],
+  },
+  ratelimit_wait_seconds: {
+    kind: 'histogram',
+    help: 'How long calls waited for rate-limit budget before they went.',
+    labels: ['service'],
+  },
+  ratelimit_limited_total: {
+    kind: 'counter',
+    help: 'Calls a rate limit refused (RateLimitError), by the budget that was short.',
+    labels: ['service', 'limit'],
+  },
+  ratelimit_remaining: {
+    kind: 'gauge',
+    help: 'Rate-limit budget left to this process per service (requests, tokens), sampled on scrape.',
+    labels: ['service', 'limit'],
+  },
   redis_backend_fallback_active: {
     kind: 'gauge',
     help: '1 while a Redis circuit backend answers from its fallback because Redis is unusable.',

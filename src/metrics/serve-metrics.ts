@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Registry } from 'prom-client'
+import { errorFields, type Logger, resolveLogger } from '../core/logger.js'
 import { optionalNumber, optionalString, requireOptions } from '../core/validate.js'
 
 const OWNER = 'serveMetrics'
@@ -10,6 +11,8 @@ export interface ServeMetricsOptions {
   port?: number
   /** Interface to listen on. Default `'127.0.0.1'` (loopback only: expose it deliberately). */
   host?: string
+  /** Hears about a scrape whose collection failed (answered 500), with `{ url, error }`. Default `console`. */
+  logger?: Logger
 }
 
 /** A running metrics endpoint. */
@@ -35,9 +38,10 @@ export async function serveMetrics(
   const o = requireOptions<ServeMetricsOptions>(OWNER, options, true)
   const port = optionalNumber(OWNER, 'port', o.port, 0, { integer: true, min: 0, max: 65_535 })
   const host = optionalString(OWNER, 'host', o.host) ?? '127.0.0.1'
+  const logger = resolveLogger(OWNER, o.logger)
 
   const server = createServer((req, res) => {
-    void answer(registry, req, res)
+    void answer(registry, req, res, logger)
   })
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
@@ -62,7 +66,12 @@ export async function serveMetrics(
   }
 }
 
-async function answer(registry: Registry, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function answer(
+  registry: Registry,
+  req: IncomingMessage,
+  res: ServerResponse,
+  logger: Logger,
+): Promise<void> {
   const path = (req.url ?? '/').split('?')[0]
   if (path !== '/metrics') {
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: metrics are at /metrics\n')
@@ -77,6 +86,10 @@ async function answer(registry: Registry, req: IncomingMessage, res: ServerRespo
     res.writeHead(200, { 'content-type': registry.contentType })
     res.end(req.method === 'HEAD' ? undefined : body)
   } catch (error) {
+    logger.error('breakwater: collecting metrics for a scrape failed', {
+      component: 'serveMetrics',
+      ...errorFields(error),
+    })
     res.writeHead(500, { 'content-type': 'text/plain' })
     res.end(`collecting metrics failed: ${error instanceof Error ? error.message : String(error)}\n`)
   }

@@ -1,6 +1,8 @@
 import type { Gauge } from 'prom-client'
 import type { CircuitState } from '../circuit/circuit-backend.js'
 import type { Health } from '../classify/classify-error.js'
+import type { BrokenCircuitReason } from '../core/errors/broken-circuit-error.js'
+import type { GiveUpCause } from '../retry/retry-options.js'
 import type { CounterCell, CounterCells, HistogramCell, HistogramCells } from './cells.js'
 
 export const CIRCUIT_STATES: readonly CircuitState[] = ['closed', 'open', 'half-open']
@@ -23,8 +25,19 @@ const RETRY_REASONS = [
   'conflict',
   'result',
 ]
+const REJECT_REASONS: readonly BrokenCircuitReason[] = ['open', 'half-open', 'isolated', 'cooldown']
+const GIVE_UP_CAUSES: readonly GiveUpCause[] = [
+  'not_retryable',
+  'max_attempts',
+  'retry_after_too_long',
+  'deadline',
+  'budget_exhausted',
+]
 export type DedupeResult = 'new' | 'joined' | 'cached'
 const DEDUPE_RESULTS: readonly DedupeResult[] = ['new', 'joined', 'cached']
+export type TokenKind = 'input' | 'output'
+/** The budgets a rate limit keeps (`ratelimit_limited_total{limit}`, `ratelimit_remaining{limit}`). */
+export const RATE_LIMITS = ['requests', 'tokens'] as const
 
 /** Something that can say a service's breaker state (a circuit guard). */
 export interface StateSource {
@@ -40,6 +53,12 @@ export interface ServiceFamilies {
   readonly retries: CounterCells
   readonly budget: CounterCells
   readonly dedupe: CounterCells
+  readonly rejected: CounterCells
+  readonly giveUps: CounterCells
+  readonly tokens: CounterCells
+  readonly firstToken: HistogramCells
+  readonly limited: CounterCells
+  readonly waits: HistogramCells
 }
 
 /**
@@ -52,12 +71,18 @@ export class ServiceSeries {
   duration: HistogramCell | undefined
   budget: CounterCell | undefined
   dedupe: Record<DedupeResult, CounterCell> | undefined
+  tokens: Record<TokenKind, CounterCell> | undefined
+  firstToken: HistogramCell | undefined
+  limited: Record<(typeof RATE_LIMITS)[number], CounterCell> | undefined
+  wait: HistogramCell | undefined
   /** Last state written to the gauge. */
   state: CircuitState = 'closed'
   /** The circuit guard asked for this service's state on each scrape. */
   circuit: StateSource | undefined
   private transitions: Map<string, CounterCell> | undefined
   private retries: Map<string, CounterCell> | undefined
+  private rejections: Map<string, CounterCell> | undefined
+  private giveUps: Map<string, CounterCell> | undefined
   private readonly stateLabels: Record<CircuitState, { service: string; state: CircuitState }>
 
   constructor(
@@ -71,16 +96,24 @@ export class ServiceSeries {
     }
   }
 
-  initCircuit(): void {
+  /** `calls_total` and `call_duration_seconds`: counted by a breaker, or by the guard called when it has none. */
+  initCalls(): void {
     if (this.calls !== undefined) return
     const service = this.name
-    this.writeState(this.state)
-    this.transitions = new Map()
-    for (const [from, to] of TRANSITIONS) this.transition(from, to)
     const cells = {} as Record<Health, CounterCell>
     for (const outcome of OUTCOMES) cells[outcome] = this.f.calls.cell({ service, outcome })
     this.calls = cells
     this.duration = this.f.durations.cell({ service })
+  }
+
+  initCircuit(): void {
+    if (this.transitions !== undefined) return
+    this.writeState(this.state)
+    this.transitions = new Map()
+    for (const [from, to] of TRANSITIONS) this.transition(from, to)
+    this.rejections = new Map()
+    for (const reason of REJECT_REASONS) this.rejected(reason)
+    this.initCalls()
   }
 
   initRetry(): void {
@@ -88,6 +121,8 @@ export class ServiceSeries {
     this.retries = new Map()
     for (const reason of RETRY_REASONS) this.retry(reason)
     this.budget = this.f.budget.cell({ service: this.name })
+    this.giveUps = new Map()
+    for (const cause of GIVE_UP_CAUSES) this.giveUp(cause)
   }
 
   initDedupe(): void {
@@ -98,23 +133,45 @@ export class ServiceSeries {
     this.dedupe = cells
   }
 
-  retry(reason: string): CounterCell {
-    let cell = this.retries!.get(reason)
-    if (cell === undefined) {
-      cell = this.f.retries.cell({ service: this.name, reason })
-      this.retries!.set(reason, cell)
+  /** `tokens_total` and `time_to_first_token_seconds`, from the provider wrappers' reports. */
+  initProvider(): void {
+    if (this.tokens !== undefined) return
+    const service = this.name
+    this.tokens = {
+      input: this.f.tokens.cell({ service, kind: 'input' }),
+      output: this.f.tokens.cell({ service, kind: 'output' }),
     }
-    return cell
+    this.firstToken = this.f.firstToken.cell({ service })
+  }
+
+  initRateLimit(): void {
+    if (this.limited !== undefined) return
+    const service = this.name
+    this.limited = {
+      requests: this.f.limited.cell({ service, limit: 'requests' }),
+      tokens: this.f.limited.cell({ service, limit: 'tokens' }),
+    }
+    this.wait = this.f.waits.cell({ service })
+  }
+
+  retry(reason: string): CounterCell {
+    return keyed(this.retries!, reason, () => this.f.retries.cell({ service: this.name, reason }))
+  }
+
+  rejected(reason: string): CounterCell {
+    return keyed(this.rejections!, reason, () => this.f.rejected.cell({ service: this.name, reason }))
+  }
+
+  giveUp(stoppedBy: string): CounterCell {
+    return keyed(this.giveUps!, stoppedBy, () =>
+      this.f.giveUps.cell({ service: this.name, stopped_by: stoppedBy }),
+    )
   }
 
   transition(from: CircuitState, to: CircuitState): CounterCell {
-    const key = `${from}>${to}`
-    let cell = this.transitions!.get(key)
-    if (cell === undefined) {
-      cell = this.f.transitions.cell({ service: this.name, from, to })
-      this.transitions!.set(key, cell)
-    }
-    return cell
+    return keyed(this.transitions!, `${from}>${to}`, () =>
+      this.f.transitions.cell({ service: this.name, from, to }),
+    )
   }
 
   /** Sets the state gauge: 1 for `state`, 0 for the others. */
@@ -127,4 +184,10 @@ export class ServiceSeries {
   private writeState(current: CircuitState): void {
     for (const state of CIRCUIT_STATES) this.f.state.set(this.stateLabels[state], state === current ? 1 : 0)
   }
+}
+
+function keyed(map: Map<string, CounterCell>, key: string, make: () => CounterCell): CounterCell {
+  let cell = map.get(key)
+  if (cell === undefined) map.set(key, (cell = make()))
+  return cell
 }

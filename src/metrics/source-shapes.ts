@@ -11,7 +11,7 @@ type Listen<T> = Event<T>
 export interface CircuitLike {
   readonly onStateChange: Listen<{ service: string; from: CircuitState; to: CircuitState }>
   readonly onOutcome: Listen<{ service: string; outcome: Health; durationMs: number }>
-  readonly onReject?: Listen<{ service: string }>
+  readonly onReject?: Listen<{ service: string; reason?: string }>
   state(service?: string): Promise<CircuitState>
   readonly backend?: unknown
 }
@@ -19,6 +19,14 @@ export interface CircuitLike {
 export interface RetryLike {
   readonly onRetry: Listen<{ service: string; reason: string }>
   readonly onBudgetExhausted?: Listen<{ service: string }>
+  readonly onGiveUp?: Listen<{ service: string; stoppedBy: string }>
+}
+
+/** A rate limit guard (DESIGN L5): `onWait { service, waitMs }`, `onLimited { service, limit }`, `remaining()`. */
+export interface RateLimitLike {
+  readonly onWait: Listen<{ service: string; waitMs: number }>
+  readonly onLimited: Listen<{ service: string; limit: string }>
+  remaining(service: string): Promise<{ requests?: number; tokens?: number }>
 }
 
 export interface DedupeLike {
@@ -85,6 +93,10 @@ export function isBackpressure(x: Record<string, unknown>): x is Record<string, 
   return isFn(x.onShed) && typeof x.depth === 'number' && typeof x.queued === 'number'
 }
 
+export function isRateLimit(x: Record<string, unknown>): x is Record<string, unknown> & RateLimitLike {
+  return isFn(x.onWait) && isFn(x.onLimited) && isFn(x.remaining)
+}
+
 export function isBackend(x: Record<string, unknown>): x is Record<string, unknown> & BackendLike {
   return isFn(x.onStateChange) && isFn(x.admit)
 }
@@ -114,6 +126,7 @@ export function isSource(x: unknown): boolean {
     isRetry(x) ||
     isDedupe(x) ||
     isBackpressure(x) ||
+    isRateLimit(x) ||
     isBackend(x) ||
     isFallback(x) ||
     isCompactionWorker(x)

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { formatRow, rowBetween, tableHeader } from '../../src/demo/table.js'
-import { zeroCounters, type StatsSnapshot, type Transition } from '../../src/demo/stats.js'
+import { PHASES, scenario } from '../../src/demo/scenario.js'
+import { formatRow, phaseDuring, rowBetween, TABLE_LEGEND, tableHeader } from '../../src/demo/table.js'
+import { zeroCounters, type Counters, type StatsSnapshot, type Transition } from '../../src/demo/stats.js'
 
 const services = ['openai:m', 'anthropic:m'] as const
 
@@ -19,11 +20,59 @@ describe('live table', () => {
       snap(9, [open], { 'openai:m': 'open' }),
     ]
     const row = rowBetween(2, 'outage', prevs, curs, 17, services)
-    expect(row).toMatchObject({ t: 2, phase: 'outage', calls: 19, ok: 19, inFlight: 4, upstream: 17 })
+    expect(row).toMatchObject({
+      t: 2,
+      phase: 'outage',
+      calls: 19,
+      ok: 19,
+      started: 19,
+      inFlight: 4,
+      upstream: 17,
+    })
     // The longest chain any process saw this second; a process that saw nothing new shows its state.
     expect(row.breakers).toEqual({ 'openai:m': ['open', 'half-open', 'closed'], 'anthropic:m': ['closed'] })
     const line = formatRow(row, services)
     expect(line).toContain('OPEN→half-open→closed')
     expect(line.indexOf('OPEN→')).toBe(tableHeader(services).indexOf('openai breaker'))
+  })
+
+  it('the call columns add up: calls = ok + fail + shed, all ended in the second; calls begun are counted apart; shed work is not a failure', () => {
+    const at = (c: Partial<Counters>): StatsSnapshot => ({
+      counters: { ...zeroCounters(), ...c },
+      inFlight: 0,
+      queued: 0,
+      states: {},
+      transitions: [],
+    })
+    // Second 1: 10 calls begin, 4 answer, 1 fails, 2 background calls are shed; 3 are still running.
+    const s0 = at({})
+    const s1 = at({ calls: 10, ok: 4, failed: 3, failedShed: 2, shed: 2, shedBackground: 2 })
+    // Second 2: 2 more begin; the 3 running ones and 1 new one answer (more ended than began).
+    const s2 = at({ calls: 12, ok: 8, failed: 3, failedShed: 2, shed: 2, shedBackground: 2 })
+    const first = rowBetween(1, 'spike', [s0], [s1], 0, services)
+    const second = rowBetween(2, 'spike', [s1], [s2], 0, services)
+    expect(first).toMatchObject({ calls: 7, ok: 4, failed: 1, shed: 2, started: 10 })
+    expect(second).toMatchObject({ calls: 4, ok: 4, failed: 0, shed: 0, started: 2 })
+    for (const row of [first, second]) expect(row.ok + row.failed + row.shed).toBe(row.calls)
+    const header = tableHeader(services)
+    expect(header).toMatch(/^\s+t phase\s+calls\s+ok\s+fail\s+shed\s+started/)
+    expect(TABLE_LEGEND.join(' ')).toMatch(/calls = ok \+ fail \+ shed/)
+    expect(TABLE_LEGEND.join(' ')).toMatch(/shed = background work refused on purpose/)
+    for (const line of TABLE_LEGEND) expect(line).not.toMatch(/^\s+\d+s /) // never read as a row
+  })
+
+  it('every row is labelled with an act of the timeline: a second between two acts is the tail of the act before', () => {
+    const s = scenario(20)
+    const names = new Set(PHASES.map((p) => p.name))
+    const labels = Array.from({ length: 21 }, (_, t) => phaseDuring(t * 1000, (t + 1) * 1000, s.durationMs))
+    for (const label of labels) expect(names.has(label), label).toBe(true)
+    expect(labels).not.toContain('steady')
+    expect(labels[0]).toBe('warm-up')
+    expect(labels[3]).toBe('429 burst') // 3 s to 4 s: the burst (3.0 s to 4.0 s)
+    expect(labels[4]).toBe('429 burst') // 4 s to 5 s: between the burst and the spike
+    expect(labels[5]).toBe('spike')
+    expect(labels[8]).toBe('spike') // 8 s to 9 s: between the spike and the outage
+    expect(labels[9]).toBe('outage')
+    expect(labels[20]).toBe('recovery') // the last, partial second
   })
 })

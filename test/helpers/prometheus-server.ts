@@ -25,8 +25,10 @@ export function findPrometheusBinary(name: 'prometheus' | 'promtool'): string {
 export interface PrometheusOptions {
   /** `host:port` targets scraped at `/metrics`. */
   targets: string[]
-  /** Scrape (and evaluation) interval in seconds. Default 1. */
+  /** Scrape (and rule evaluation) interval in seconds. Default 1. */
   scrapeIntervalS?: number
+  /** Rule files (alerting rules) to load, evaluated every scrape interval. Default none. */
+  ruleFiles?: string[]
 }
 
 /** One result of an instant query. */
@@ -87,6 +89,7 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
       'global:',
       `  scrape_interval: ${interval}`,
       `  evaluation_interval: ${interval}`,
+      ...(options.ruleFiles?.length ? ['rule_files:', ...options.ruleFiles.map((f) => `  - '${f}'`)] : []),
       'scrape_configs:',
       '  - job_name: breakwater',
       `    scrape_interval: ${interval}`,
@@ -188,6 +191,19 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
     },
     stop,
   }
+}
+
+/** Runs `promtool` with `args` (e.g. `check rules <file>`); resolves with its exit code and output. */
+export function promtool(...args: string[]): Promise<{ code: number | null; output: string }> {
+  const binary = findPrometheusBinary('promtool')
+  return new Promise((resolve, reject) => {
+    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+    let output = ''
+    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()))
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()))
+    child.once('error', reject)
+    child.once('close', (code) => resolve({ code, output }))
+  })
 }
 
 /** Runs `promtool check metrics` on an exposition text; resolves with its exit code and output. */

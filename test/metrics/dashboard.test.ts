@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { METRIC_SPECS } from '../../src/metrics/metric-set.js'
+import { METRIC_SPECS, type MetricName } from '../../src/metrics/metric-set.js'
 import { allPanels, concrete, expressions, loadDashboard } from './dashboard.js'
 
 const HISTOGRAM_PARTS = /_(bucket|sum|count)$/
@@ -16,7 +16,7 @@ describe('Grafana dashboard (dashboards/breakwater.json)', () => {
     expect(service).toMatchObject({
       type: 'query',
       datasource: { type: 'prometheus', uid: '${datasource}' },
-      definition: 'label_values(breakwater_circuit_state, service)',
+      definition: 'label_values(breakwater_calls_total{job=~"$job", instance=~"$instance"}, service)',
       includeAll: true,
       allValue: '.*',
     })
@@ -70,11 +70,68 @@ describe('Grafana dashboard (dashboards/breakwater.json)', () => {
       'compaction duration',
       'admission',
       'redis fallback',
+      'refused by the breaker',
+      'give-ups',
+      'fallbacks',
+      'tokens',
+      'time to first token',
+      'rate-limit wait',
+      'rate-limit refusals',
+      'budget left',
     ]) {
       expect(
         titles.some((t) => t.includes(topic)),
         topic,
       ).toBe(true)
     }
+  })
+
+  it('M29 imports like a shared dashboard: __inputs ask for the data source, __requires match schemaVersion 39 (Grafana 10), job and instance variables', () => {
+    const d = loadDashboard()
+    expect(d.__inputs).toEqual([
+      expect.objectContaining({ name: 'DS_PROMETHEUS', type: 'datasource', pluginId: 'prometheus' }),
+    ])
+    expect(d.schemaVersion).toBe(39)
+    const grafana = d.__requires?.find((r) => r.id === 'grafana')
+    expect(grafana?.version).toMatch(/^10\./)
+    const used = new Set(allPanels(d).map((p) => p.type))
+    for (const type of used) {
+      if (type !== 'row')
+        expect(
+          d.__requires?.some((r) => r.type === 'panel' && r.id === type),
+          type,
+        ).toBe(true)
+    }
+    const vars = d.templating.list
+    expect(vars.map((v) => v.name)).toEqual(['datasource', 'job', 'instance', 'service'])
+    expect(vars[0]!.current?.value).toBe('${DS_PROMETHEUS}')
+    expect(vars[1]).toMatchObject({
+      type: 'query',
+      includeAll: true,
+      allValue: '.*',
+      definition: 'label_values(breakwater_redis_backend_fallback_active, job)',
+    })
+    expect(vars[2]).toMatchObject({
+      type: 'query',
+      includeAll: true,
+      allValue: '.*',
+      definition: 'label_values(breakwater_redis_backend_fallback_active{job=~"$job"}, instance)',
+    })
+  })
+
+  it('M30 every selector is filtered by job and instance, and by service wherever the metric has that label (backpressure and compaction included)', () => {
+    const d = loadDashboard()
+    const specs = METRIC_SPECS as Record<string, { labels: readonly string[] }>
+    for (const { panel, expr } of expressions(d)) {
+      for (const [selector, name, inner] of expr.matchAll(/(breakwater_[a-z_]+)(?:\{([^}]*)\})?/g)) {
+        const base = name!.slice('breakwater_'.length).replace(/_(bucket|sum|count)$/, '') as MetricName
+        const labels = specs[base]?.labels ?? specs[name!.slice('breakwater_'.length)]!.labels
+        expect(inner, `${panel}: ${selector}`).toContain('job=~"$job", instance=~"$instance"')
+        if (labels.includes('service'))
+          expect(inner, `${panel}: ${selector}`).toContain('service=~"$service"')
+      }
+    }
+    const fallbacks = expressions(d).find((e) => e.expr.includes('breakwater_fallbacks_total'))
+    expect(fallbacks?.expr).toContain('from=~"$service"')
   })
 })

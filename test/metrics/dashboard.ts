@@ -12,6 +12,8 @@ export interface DashboardPanel {
 }
 
 export interface Dashboard {
+  __inputs?: { name: string; type: string; pluginId: string }[]
+  __requires?: { type: string; id: string; version: string }[]
   schemaVersion: number
   title: string
   uid: string
@@ -24,6 +26,7 @@ export interface Dashboard {
       datasource?: { type: string; uid: string }
       includeAll?: boolean
       allValue?: string
+      current?: { value?: string }
     }[]
   }
   panels: DashboardPanel[]
@@ -50,5 +53,9 @@ export function expressions(d: Dashboard): { panel: string; expr: string }[] {
  * "All" ($service → '.*', used with =~) and a concrete range for $__rate_interval.
  */
 export function concrete(expr: string, rateInterval = '5s'): string {
-  return expr.replaceAll('$__rate_interval', rateInterval).replaceAll('$service', '.*')
+  return expr
+    .replaceAll('$__rate_interval', rateInterval)
+    .replaceAll('$service', '.*')
+    .replaceAll('$job', '.*')
+    .replaceAll('$instance', '.*')
 }

@@ -7,6 +7,7 @@
 import type { Registry } from 'prom-client'
 import { circuitGuard } from '../../src/circuit/circuit-guard.js'
 import { compose } from '../../src/core/compose.js'
+import { EventEmitter } from '../../src/core/events.js'
 import { instrument } from '../../src/metrics/instrument.js'
 import {
   compactionWorker,
@@ -23,6 +24,9 @@ import { httpError } from '../helpers/deferred.js'
 export const HEALTHY = 'openai:gpt-4o'
 export const FLAKY = 'anthropic:claude'
 export const BATCH = 'openai:batch'
+/** A composition without a breaker: its calls are counted where they are made. */
+export const EMBEDDINGS = 'openai:text-embedding-3-small'
+export const FALLBACK = 'openai:gpt-4o-mini'
 const TICK_MS = 100
 const OUTAGE = { from: 1_200, to: 2_200 }
 
@@ -95,7 +99,12 @@ export function createScenario(registry: Registry): Scenario {
     quota: { cooldownMs: 0 },
     signals: { read: () => ({ ...signals }) },
   })
-  const metrics = instrument(registry, llm, batch, worker, { services: [HEALTHY, FLAKY] })
+  // Embeddings through retry alone: no breaker, so calls_total counts each call once.
+  const embeddings = compose(retryGuard({ service: EMBEDDINGS, maxAttempts: 2, baseDelayMs: 5 }))
+  const rateLimit = scriptedRateLimit()
+  const metrics = instrument(registry, llm, batch, embeddings, worker, rateLimit, {
+    services: [HEALTHY, FLAKY],
+  })
   const pending: Promise<unknown>[] = []
   const sessions: CompactionSession[] = []
   const track = (p: Promise<unknown>): void => {
@@ -132,6 +141,17 @@ export function createScenario(registry: Registry): Scenario {
       )
     }
     if (down) track(batch.execute(() => Promise.reject(httpError(502))))
+    track(embeddings.execute(() => sleep(5).then(() => [0.1, 0.2])))
+    // What the provider wrappers report for each answer, and a fallback now and then.
+    metrics.onResponse({
+      service: HEALTHY,
+      usage: { inputTokens: 300 + (t % 7) * 50, outputTokens: 40 + (t % 5) * 20 },
+      timeToFirstContentMs: 150 + (t % 4) * 200,
+    })
+    if (down) metrics.onFallback({ from: FLAKY, to: FALLBACK })
+    // A provider budget too small for the demand: long waits and refusals.
+    rateLimit.wait({ service: HEALTHY, waitMs: 6_000 + (t % 3) * 2_000 })
+    if (t % 2 === 0) rateLimit.refuse({ service: HEALTHY, limit: 'tokens' })
     // A burst over the soft and hard limits: background work is shed, the rest queues or is shed.
     if (t % 3 === 1) {
       for (let i = 0; i < 10; i++) {
@@ -175,5 +195,28 @@ export function createScenario(registry: Registry): Scenario {
       metrics.dispose()
       await worker.dispose()
     },
+  }
+}
+
+/**
+ * A rate limit as DESIGN L5 describes it (`onWait { service, waitMs }`, `onLimited { service,
+ * limit }`, `remaining()`), driven by the script; instrument() recognises it by shape.
+ */
+function scriptedRateLimit() {
+  const waits = new EventEmitter<{ service: string; waitMs: number }>()
+  const limits = new EventEmitter<{ service: string; limit: string }>()
+  let left = 1_000
+  return {
+    service: HEALTHY,
+    onWait: waits.addListener,
+    onLimited: limits.addListener,
+    remaining: (service: string) =>
+      Promise.resolve(
+        service === HEALTHY
+          ? { requests: 10, tokens: (left = Math.max(0, left - 50)), resetMs: 1_000 }
+          : { resetMs: 0 },
+      ),
+    wait: (e: { service: string; waitMs: number }) => waits.emit(e),
+    refuse: (e: { service: string; limit: string }) => limits.emit(e),
   }
 }

@@ -1,9 +1,17 @@
 /**
  * End to end against the real `prometheus` binary (real time: a real server must scrape): an
  * instrumented workload served by serveMetrics, scraped every second; then every PromQL
- * expression of the dashboard must return data, and promtool must accept the exposition.
+ * expression of the dashboard must return data, every alert rule must fire (evaluated by that
+ * Prometheus), and promtool must accept the exposition.
  */
+import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { Registry } from 'prom-client'
+import { RedisCircuitBackend } from '../../src/circuit/backends/redis/index.js'
+import { circuitGuard } from '../../src/circuit/circuit-guard.js'
+import { instrument } from '../../src/metrics/instrument.js'
 import { describe, expect, it } from 'vitest'
 import { serveMetrics } from '../../src/metrics/serve-metrics.js'
 import {
@@ -13,7 +21,22 @@ import {
   startPrometheus,
 } from '../helpers/prometheus-server.js'
 import { concrete, expressions, loadDashboard } from './dashboard.js'
-import { BATCH, createScenario, FLAKY, HEALTHY } from './e2e-scenario.js'
+import { startRedis, testPrefix } from '../helpers/redis-server.js'
+import { BATCH, createScenario, EMBEDDINGS, FALLBACK, FLAKY, HEALTHY } from './e2e-scenario.js'
+
+const ALERTS = fileURLToPath(new URL('../../dashboards/alerts.yml', import.meta.url))
+const quiet = { warn: () => {}, info: () => {} }
+
+/**
+ * The shipped rules with every `for` set to 0 and every range window to 10 s: a few seconds of
+ * real time must make each one fire (promtool's unit tests cover the real `for` and windows).
+ */
+function immediateRules(dir: string): { file: string; names: string[] } {
+  const text = readFileSync(ALERTS, 'utf8')
+  const file = join(dir, 'alerts.yml')
+  writeFileSync(file, text.replace(/^(\s+)for: .+$/gm, '$1for: 0s').replace(/\[\d+m\]/g, '[10s]'))
+  return { file, names: [...text.matchAll(/- alert: (\w+)/g)].map((m) => m[1]!) }
+}
 
 /** The scalar value of an instant query that returns one series (summed by the query). */
 async function scalar(prometheus: PrometheusServer, expr: string): Promise<{ expr: string; value: number }> {
@@ -29,13 +52,40 @@ function expectValue({ expr, value }: { expr: string; value: number }, expected:
 }
 
 describe('metrics end to end with Prometheus', () => {
-  it('M19 every dashboard query returns data from a real Prometheus scraping serveMetrics; promtool check metrics passes', async () => {
+  it('M19 every dashboard query returns data and every alert rule fires on a real Prometheus scraping serveMetrics; promtool check metrics passes', async () => {
     const registry = new Registry()
     const scenario = createScenario(registry)
     const endpoint = await serveMetrics(registry)
+    const dir = mkdtempSync(join(tmpdir(), 'breakwater-alerts-'))
+    const rules = immediateRules(dir)
+    // A breaker on a Redis backend that loses its Redis: the fallback gauge goes to 1.
+    const redis = await startRedis()
+    const backend = new RedisCircuitBackend({
+      client: redis.client({ lazyConnect: true }),
+      prefix: testPrefix(),
+      commandTimeoutMs: 100,
+      failureThreshold: 1,
+      recoveryCheckMs: 60_000,
+      logger: quiet,
+    })
+    const shared = circuitGuard({ backend, service: 'openai:shared', threshold: 5, recoveryMs: 60_000 })
+    const sharedMetrics = instrument(registry, shared)
     let prometheus: PrometheusServer | undefined
     try {
-      prometheus = await startPrometheus({ targets: [new URL(endpoint.url).host], scrapeIntervalS: 1 })
+      await backend.ready()
+      const fellBack = new Promise<void>((resolve) => {
+        backend.onBackendStateChange((e) => e.to === 'fallback' && resolve())
+      })
+      await redis.kill()
+      await shared
+        .execute(() => Promise.reject(Object.assign(new Error('down'), { status: 503 })))
+        .catch(() => undefined)
+      await fellBack
+      prometheus = await startPrometheus({
+        targets: [new URL(endpoint.url).host],
+        scrapeIntervalS: 1,
+        ruleFiles: [rules.file],
+      })
       await prometheus.waitForScrapes(1)
       await scenario.run(4_500) // ≥ 4 scrape intervals
       await prometheus.waitForScrapes(1) // the final counts are in
@@ -79,11 +129,35 @@ describe('metrics end to end with Prometheus', () => {
         ['breakwater_compaction_admission_total{reason="pending"}', P],
         ['breakwater_compaction_admission_total{reason="provider_degraded"}', P],
         ['breakwater_compaction_duration_seconds_count', P],
-        ['breakwater_redis_backend_fallback_active', 0],
+        ['breakwater_redis_backend_fallback_active', 1],
+        // Added for observability: refusals, give-ups, calls without a breaker, providers, rate limits.
+        [`breakwater_circuit_rejected_total{service="${FLAKY}",reason="open"}`, P],
+        [`breakwater_retry_give_ups_total{service="${BATCH}",stopped_by="budget_exhausted"}`, P],
+        [`breakwater_calls_total{service="${EMBEDDINGS}",outcome="success"}`, P],
+        [`breakwater_call_duration_seconds_count{service="${EMBEDDINGS}"}`, P],
+        [`breakwater_tokens_total{service="${HEALTHY}",kind="input"}`, P],
+        [`breakwater_tokens_total{service="${HEALTHY}",kind="output"}`, P],
+        [`breakwater_time_to_first_token_seconds_count{service="${HEALTHY}"}`, P],
+        [`breakwater_fallbacks_total{from="${FLAKY}",to="${FALLBACK}"}`, P],
+        [`breakwater_ratelimit_wait_seconds_count{service="${HEALTHY}"}`, P],
+        [`breakwater_ratelimit_limited_total{service="${HEALTHY}",limit="tokens"}`, P],
+        [`breakwater_ratelimit_remaining{service="${HEALTHY}",limit="requests"}`, 10],
       ]
       for (const [selector, expected] of seen) {
         expectValue(await scalar(prometheus, `sum(${selector})`), expected)
       }
+
+      // Every shipped alert fired while the scenario ran (its `for` set to 0 for the test).
+      await prometheus.waitForScrapes(1) // one more evaluation of the rules
+      const fired: string[] = []
+      for (const name of rules.names) {
+        const result = await prometheus.query(
+          `max_over_time(ALERTS{alertname="${name}", alertstate="firing"}[1m])`,
+        )
+        if (result.length > 0) fired.push(name)
+      }
+      expect(rules.names).toHaveLength(7)
+      expect(fired).toEqual(rules.names)
 
       // promtool lints the exposition exactly as served.
       const exposition = await httpGet(endpoint.url)
@@ -95,6 +169,10 @@ describe('metrics end to end with Prometheus', () => {
       await prometheus?.stop()
       await endpoint.close()
       await scenario.dispose()
+      sharedMetrics.dispose()
+      await backend.close()
+      await redis.stop()
+      rmSync(dir, { recursive: true, force: true })
     }
   }, 40_000)
 })

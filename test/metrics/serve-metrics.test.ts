@@ -1,5 +1,5 @@
 import { request } from 'node:http'
-import { Registry } from 'prom-client'
+import { Gauge, Registry } from 'prom-client'
 import { describe, expect, it } from 'vitest'
 import { circuitGuard } from '../../src/circuit/circuit-guard.js'
 import { instrument } from '../../src/metrics/instrument.js'
@@ -47,5 +47,33 @@ describe('serveMetrics', () => {
     await expect(serveMetrics(undefined as unknown as Registry)).rejects.toThrow(TypeError)
     await expect(serveMetrics(new Registry(), { port: 70_000 })).rejects.toThrow(/"port"/)
     await expect(serveMetrics(new Registry(), { host: '' })).rejects.toThrow(/"host"/)
+  })
+
+  it('M34 a scrape whose collection fails answers 500 and is logged through the logger option with the error', async () => {
+    const registry = new Registry()
+    new Gauge({
+      name: 'broken_gauge',
+      help: 'collect throws',
+      registers: [registry],
+      collect() {
+        throw new Error('sampling failed')
+      },
+    })
+    const logged: unknown[][] = []
+    const logger = { debug() {}, info() {}, warn() {}, error: (m: string, f?: object) => logged.push([m, f]) }
+    const server = await serveMetrics(registry, { logger })
+    try {
+      const answer = await httpGet(server.url)
+      expect(answer.status).toBe(500)
+      expect(logged).toEqual([
+        [
+          'breakwater: collecting metrics for a scrape failed',
+          { component: 'serveMetrics', error: 'sampling failed', errorName: 'Error' },
+        ],
+      ])
+    } finally {
+      await server.close()
+    }
+    await expect(serveMetrics(registry, { logger: 42 as never })).rejects.toThrow(/option "logger"/)
   })
 })

@@ -1,0 +1,58 @@
+import { describe, expect, it, vi } from 'vitest'
+import { consoleLogger, errorFields, resolveLogger } from '../../src/core/logger.js'
+
+describe('logger', () => {
+  it('LOG1 resolveLogger: console by default; methods keep their this; missing levels fall back; a bad logger is a TypeError naming the option', () => {
+    expect(resolveLogger('x', undefined)).toBe(consoleLogger)
+    const lines: unknown[][] = []
+    const pinoLike = {
+      prefix: 'app',
+      debug(this: { prefix: string }, m: string, f?: object) {
+        lines.push([this.prefix, 'debug', m, f])
+      },
+      info(this: { prefix: string }, m: string, f?: object) {
+        lines.push([this.prefix, 'info', m, f])
+      },
+      warn(this: { prefix: string }, m: string, f?: object) {
+        lines.push([this.prefix, 'warn', m, f])
+      },
+      error(this: { prefix: string }, m: string, f?: object) {
+        lines.push([this.prefix, 'error', m, f])
+      },
+    }
+    const log = resolveLogger('x', pinoLike)
+    log.info('started', { service: 'openai:gpt-4o' })
+    log.error('failed')
+    expect(lines).toEqual([
+      ['app', 'info', 'started', { service: 'openai:gpt-4o' }],
+      ['app', 'error', 'failed', undefined],
+    ])
+    const warnings: unknown[] = []
+    const minimal = resolveLogger('x', { warn: (m: string, f?: object) => warnings.push([m, f]) })
+    minimal.debug('noise')
+    minimal.info('noise')
+    minimal.error('bad', { a: 1 })
+    expect(warnings).toEqual([['bad', { a: 1 }]])
+    expect(() => resolveLogger('redisBackend', { info: () => {} })).toThrow(
+      /redisBackend: option "logger" must be an object with debug\/info\/warn\/error/,
+    )
+    expect(() => resolveLogger('x', 'console')).toThrow(TypeError)
+  })
+
+  it('LOG2 consoleLogger writes the message with its fields to the console level of the same name', () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {})
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {})
+    try {
+      consoleLogger.warn('w', { service: 's' })
+      consoleLogger.error('e')
+      expect(warn).toHaveBeenCalledWith('w', { service: 's' })
+      expect(error).toHaveBeenCalledWith('e')
+    } finally {
+      warn.mockRestore()
+      error.mockRestore()
+    }
+    const e = Object.assign(new Error('boom'), { code: 'ECONNREFUSED' })
+    expect(errorFields(e)).toEqual({ error: 'boom', errorName: 'Error', errorCode: 'ECONNREFUSED' })
+    expect(errorFields('text')).toEqual({ error: 'text' })
+  })
+})
