@@ -1,4 +1,4 @@
-import { ADMISSION_REASON_ORDER, type AdmissionDecision, type AdmissionReason } from './admission.js'
+import { ADMISSION_REASONS, type AdmissionDecision, type AdmissionReason } from './admission.js'
 
 type Rejection = Exclude<AdmissionReason, 'allowed'>
 
@@ -18,7 +18,7 @@ export class EvidenceCounter {
   private decisions = 0
   private admitted = 0
   private readonly rejected = Object.fromEntries(
-    ADMISSION_REASON_ORDER.filter((r) => r !== 'allowed').map((r) => [r, 0]),
+    ADMISSION_REASONS.filter((r) => r !== 'allowed').map((r) => [r, 0]),
   ) as Record<Rejection, number>
   private readonly runs = { completed: 0, failed: 0, rejected: 0 }
 

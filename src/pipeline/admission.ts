@@ -6,7 +6,7 @@ import type { Guard } from '../core/guard.js'
  * `cannot_reach_target` — a plan exists but even a summary within `maxSummaryTokens` would not end
  * below the target (the kept part is too large), so no paid summarizer call is made.
  */
-export const ADMISSION_REASON_ORDER = [
+export const ADMISSION_REASONS = [
   'pending',
   'session_attempt_limit',
   'cooldown',
@@ -17,15 +17,7 @@ export const ADMISSION_REASON_ORDER = [
   'queue_saturated',
   'allowed',
 ] as const
-export type AdmissionReason = (typeof ADMISSION_REASON_ORDER)[number]
-/**
- * The reasons of the first schema release, whose series dashboards initialise (everything in
- * ADMISSION_REASON_ORDER but `cannot_reach_target`, which is counted when it happens).
- */
-export const ADMISSION_REASONS = ADMISSION_REASON_ORDER.filter(
-  (r): r is Exclude<AdmissionReason, 'cannot_reach_target'> => r !== 'cannot_reach_target',
-)
-
+export type AdmissionReason = (typeof ADMISSION_REASONS)[number]
 /** Live conditions that may hold a background compaction back. */
 export interface AdmissionSignals {
   /** The process is short of memory. */
@@ -57,7 +49,7 @@ export interface AdmissionDecision {
   readonly signals: AdmissionSignals
 }
 
-/** The inputs of a decision, evaluated in the order of ADMISSION_REASON_ORDER: the first that applies wins. */
+/** The inputs of a decision, evaluated in the order of ADMISSION_REASONS: the first that applies wins. */
 export interface AdmissionFacts {
   pending: boolean
   prepared: boolean

@@ -53,7 +53,7 @@ export {
 export type { CompactionQuota } from './compaction-quota.js'
 export { InMemoryCompactionStore } from './compaction-store.js'
 export type { CompactionStore, InMemoryCompactionStoreOptions, SessionRecord } from './compaction-store.js'
-export { ADMISSION_REASON_ORDER, ADMISSION_REASONS, guardSignals, heapPressure } from './admission.js'
+export { ADMISSION_REASONS, guardSignals, heapPressure } from './admission.js'
 export type {
   AdmissionDecision,
   AdmissionReason,

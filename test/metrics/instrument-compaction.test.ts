@@ -55,7 +55,7 @@ describe('compaction metrics', () => {
       rejected: 0,
     })
     expect(Object.values(await byLabel(registry, `${P}compaction_admission_total`, 'reason'))).toEqual(
-      Array(8).fill(0),
+      Array(9).fill(0),
     )
 
     const a = worker.session('a')
