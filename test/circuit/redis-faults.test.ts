@@ -80,7 +80,7 @@ describe('Redis backend faults (D5)', () => {
     expect(logger.lines.filter((l) => l.includes('reachable again'))).toHaveLength(1)
   })
 
-  it('D5 kill + restart: the local breaker answers, the background check returns to Redis, and while returning a call is denied if either breaker is open', async () => {
+  it('D5 D7 kill + restart: the local breaker answers, the background check returns to Redis, the open state the restart lost is re-asserted, and while returning a call is denied if either breaker is open', async () => {
     const b = backends.make({ commandTimeoutMs: 100, failureThreshold: 1, recoveryCheckMs: 30 })
     await b.ready()
     const g = circuitGuard({ backend: b, threshold: 2, recoveryMs: 150, service: 'svc' })
@@ -94,9 +94,11 @@ describe('Redis backend faults (D5)', () => {
     expect(results.slice(2).every(isBrokenCircuitError)).toBe(true)
 
     const back = nextBackendState(b, 'redis')
-    await server.restart() // empty: the shared breaker is closed
+    await server.restart() // empty: the shared breaker's state is lost
     await back
-    expect(await b.snapshot('svc', g.config)).toMatchObject({ state: 'closed' })
+    await b.whenIdle()
+    // This process's breaker knows the provider is failing: the fleet's breaker is open again.
+    expect(await b.snapshot('svc', g.config)).toMatchObject({ state: 'open' })
     let calls = 0
     const denied = await timed(g, () => ++calls)
     expect(isBrokenCircuitError(denied.result)).toBe(true) // the local breaker is still open

@@ -6,12 +6,27 @@ import { runScript, type ScriptName, type ScriptReply } from './redis-scripts.js
 import type { SharedView } from './shared-view.js'
 
 /**
+ * Redis answered with less than this process knew: the hash is gone (`reply.fresh`) or older than
+ * the newest generation seen (`known`). Resolves with what Redis holds once the loss is dealt with
+ * (the re-asserted state), or undefined when there was nothing to put back.
+ */
+export type LossHandler = (
+  service: string,
+  config: CircuitConfig,
+  reply: ScriptReply,
+  known: number,
+) => Promise<ScriptReply | undefined>
+
+/**
  * The shared breaker's operations, each one script round trip on the service's hash: it
  * subscribes to the service's channel, sends the common arguments (lua/prelude.ts), learns the
- * reply, and counts Redis errors toward the fallback instead of passing them to the caller.
+ * reply, and counts Redis errors (a refused invalidation message included) toward the fallback
+ * instead of passing them to the caller.
  */
 export class BreakerCommands {
   private tokens = 0
+  /** Set by the backend: what to do when a reply shows that Redis lost state. */
+  onLoss: LossHandler | undefined
 
   constructor(
     private readonly link: RedisLink,
@@ -67,19 +82,32 @@ export class BreakerCommands {
     const key = breakerKey(this.prefix, service)
     const channel = breakerChannel(key)
     this.link.watch(channel, service)
+    // Only a subscription that was there before the command went out can have told us of a change
+    // made after the script ran: anything else is learned but not trusted for the hot path.
+    const subscription = this.link.since(channel)
     let reply: ScriptReply
     try {
       const pending = this.script(name, key, config, extra)
       this.track(pending)
       reply = await pending
     } catch (error) {
-      this.health.failed(error)
+      this.health.failed(error, key)
       return undefined
     }
-    this.health.ok()
+    if (reply.publishError === '') this.health.ok()
+    else
+      this.health.failed(new Error(`PUBLISH of an invalidation message failed: ${reply.publishError}`), key)
     if (reply.storedConfig !== '') this.view.mismatch(service, config, reply.storedConfig)
-    const { gen, state, remainingMs, failures } = reply
-    this.view.learn(service, gen, state, remainingMs, failures, this.link.listening(channel), true)
+    const known = this.view.knownGen(service)
+    const lost = reply.fresh || reply.gen < known
+    if (lost && name !== 'bwCbAssert' && this.onLoss !== undefined) {
+      const asserted = await this.onLoss(service, config, reply, known)
+      if (asserted !== undefined) return asserted
+      // Nothing to put back: Redis's history is the one that counts from now on.
+      if (reply.gen < known) this.view.forget(service)
+    }
+    const trusted = subscription !== undefined && this.link.since(channel) === subscription
+    this.view.learn(service, reply, trusted, true, config)
     return reply
   }
 
@@ -89,9 +117,10 @@ export class BreakerCommands {
     key: string,
     config: CircuitConfig,
     extra: readonly (string | number)[],
+    ttlMs = this.keyTtlMs,
   ): Promise<ScriptReply> {
     const publish = this.link.cluster ? 'SPUBLISH' : 'PUBLISH'
-    const args = [encodedConfig(config), this.keyTtlMs, publish, breakerChannel(key), ...extra]
+    const args = [encodedConfig(config), ttlMs, publish, breakerChannel(key), ...extra]
     return runScript(this.link.cmd, name, key, args)
   }
 }
