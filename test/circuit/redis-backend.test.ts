@@ -262,6 +262,85 @@ describe('Redis circuit backend', () => {
     expect(((await b.snapshot('svc', c)) as { retryAfterMs: number }).retryAfterMs).toBeGreaterThan(25_000)
   })
 
+  it('D6 a cooldown learned in one process reaches the others; when it ends every process admits at once, with no round trip and no denial', async () => {
+    // Time on the processes' side is a test clock: only the cache decides when the cooldown ends.
+    const clock = testClock(0)
+    const a = backends.make({ clock })
+    const b = backends.make({ clock })
+    const redis = server.client()
+    const c = config({ threshold: 3, recoveryMs: 60_000, maxRecoveryMs: 60_000 })
+    await warm(a, 'svc', c)
+    await warm(b, 'svc', c)
+    const changes: string[] = []
+    b.onStateChange((e) => void changes.push(`${e.from}>${e.to}`))
+    const learned = nextChange(b, 'svc', 'open')
+    await a.cooldown('svc', c, 3_000) // shorter than maxCacheAgeMs: the cached states stay usable
+    await learned // over pub/sub
+    const denials = [a.admit('svc', c), b.admit('svc', c)] as (Admission & { retryAfterMs: number })[]
+    for (const d of denials) {
+      expect(d).toMatchObject({ kind: 'deny', state: 'open', cooldown: true })
+      expect(d.retryAfterMs).toBeGreaterThan(2_000)
+    }
+    await clock.advance(Math.max(...denials.map((d) => d.retryAfterMs)))
+    const before = await commandStats(redis)
+    for (let i = 0; i < 50; i++) {
+      expect(a.admit('svc', c)).toEqual({ kind: 'allow' })
+      expect(b.admit('svc', c)).toEqual({ kind: 'allow' })
+    }
+    const after = await commandStats(redis)
+    expect((after.evalsha ?? 0) - (before.evalsha ?? 0)).toBe(0)
+    expect(changes).toEqual(['closed>open', 'open>closed'])
+    await closeClient(redis)
+  })
+
+  it('D6 waiters meeting a stale cached cooldown share one admit round trip per process', async () => {
+    const clock = testClock(0)
+    const b = backends.make({ clock, maxCacheAgeMs: 100 })
+    const redis = server.client()
+    const c = config({ maxRecoveryMs: 60_000 })
+    await warm(b, 'svc', c)
+    await b.cooldown('svc', c, 30_000)
+    await clock.advance(101) // the cached state is too old to answer alone
+    const before = await commandStats(redis)
+    const answers = await Promise.all(Array.from({ length: 20 }, () => b.admit('svc', c)))
+    const after = await commandStats(redis)
+    expect((after.evalsha ?? 0) - (before.evalsha ?? 0)).toBe(1)
+    for (const answer of answers)
+      expect(answer).toMatchObject({ kind: 'deny', state: 'open', cooldown: true })
+    await closeClient(redis)
+  })
+
+  it('D7 service names are encoded one-to-one: lone surrogates never share a key, ordinary names stay readable', async () => {
+    const b = backends.make()
+    const redis = server.client()
+    const c = config({ threshold: 1 })
+    const names = ['svc\uD800', 'svc\uDBFF', 'svc\uFFFD', 'svc%uD800', 'svc\uD83D\uDE00', '', '%', '%ready']
+    const keys = names.map((n) => breakerKey(backends.prefix, n))
+    expect(new Set(keys).size).toBe(names.length)
+    expect(breakerKey(backends.prefix, 'openai:gpt-4o')).toBe(`${backends.prefix}:cb:{openai:gpt-4o}`)
+    expect(breakerKey(backends.prefix, 'svc\uD800')).toBe(`${backends.prefix}:cb:{svc%uD800}`)
+    await b.record('svc\uD800', c, { outcome: 'failure' })
+    expect(await b.snapshot('svc\uD800', c)).toMatchObject({ state: 'open' })
+    for (const other of names.slice(1)) expect(await b.snapshot(other, c)).toMatchObject({ state: 'closed' })
+    expect(await redis.keys(`${backends.prefix}*`)).toEqual([keys[0]])
+    await closeClient(redis)
+  })
+
+  it('D7 ready() touches no key of a real service', async () => {
+    const b = backends.make()
+    const redis = server.client()
+    const c = config()
+    const services = ['__ready__', 'ready', '%ready', '{%ready}']
+    for (const s of services) await b.record(s, c, { outcome: 'failure' })
+    const keys = services.map((s) => breakerKey(backends.prefix, s))
+    const before = await Promise.all(keys.map((k) => redis.hgetall(k)))
+    await b.ready()
+    expect(await Promise.all(keys.map((k) => redis.hgetall(k)))).toEqual(before)
+    const scratch = (await redis.keys(`${backends.prefix}*`)).filter((k) => !keys.includes(k))
+    expect(scratch).toEqual([`${backends.prefix}:cb:{%ready}`])
+    await closeClient(redis)
+  })
+
   it('close() leaves no connection, subscriber or timer', async () => {
     const redis = server.client()
     const count = async () =>

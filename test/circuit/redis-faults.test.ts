@@ -6,7 +6,9 @@ import { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { RedisCircuitBackend } from '../../src/circuit/backends/redis/index.js'
 import { circuitGuard, type CircuitGuard } from '../../src/circuit/circuit-guard.js'
+import { breakerKey } from '../../src/circuit/backends/redis/redis-keys.js'
 import { isBrokenCircuitError } from '../../src/core/errors/broken-circuit-error.js'
+import { testClock } from '../../src/testing/test-clock.js'
 import { closeClient, freePort, type RedisServer, startRedis } from '../helpers/redis-server.js'
 import { backendFactory, memoryLogger, sleep } from './redis-fixtures.js'
 
@@ -50,7 +52,24 @@ function expectNoRedisError(results: unknown[]): void {
   }
 }
 
-describe('Redis backend faults (D5)', () => {
+/** Log lines that contain `part`. */
+const linesWith = (logger: { lines: string[] }, part: string): string[] =>
+  logger.lines.filter((l) => l.includes(part))
+
+/** Lets the background recovery check run `times` times on the test clock, each to its end. */
+async function recoveryChecks(
+  clock: ReturnType<typeof testClock>,
+  b: RedisCircuitBackend,
+  everyMs: number,
+  times = 1,
+) {
+  for (let i = 0; i < times; i++) {
+    await clock.advance(everyMs)
+    await b.whenIdle()
+  }
+}
+
+describe('Redis backend faults (D5, D7)', () => {
   it('D5 a paused (hung) Redis: calls keep flowing on the local breaker, each settling within the command timeout', async () => {
     const logger = memoryLogger()
     const b = backends.make({ commandTimeoutMs: 80, failureThreshold: 2, recoveryCheckMs: 50, logger })
@@ -138,6 +157,113 @@ describe('Redis backend faults (D5)', () => {
     })
     await expect(b.ready()).rejects.toThrow(/not usable.*NOPERM/s)
     await admin.acl('DELUSER', 'limited')
+    await closeClient(admin)
+  })
+
+  it('D7 an ACL user without EVAL/EVALSHA: the recovery check runs a read-only script, so the backend stays on the fallback (one log line), and callers see no error', async () => {
+    const admin = server.client()
+    await admin.acl('SETUSER', 'noeval', 'on', '>pw', '~*', '&*', '+@all', '-eval', '-evalsha')
+    const clock = testClock(0)
+    const logger = memoryLogger()
+    const b = backends.make({
+      client: server.client({ lazyConnect: true, username: 'noeval', password: 'pw' }),
+      clock,
+      logger,
+      recoveryCheckMs: 100,
+    })
+    await expect(b.ready()).rejects.toThrow(/NOPERM/)
+    const g = circuitGuard({ backend: b, clock, threshold: 3, recoveryMs: 1_000, service: 'svc' })
+    const results: unknown[] = []
+    for (let i = 0; i < 3; i++) results.push(await g.execute(() => 'ok').catch((e: unknown) => e))
+    expect(b.backendState).toBe('fallback') // the first refusal switched at once
+    await recoveryChecks(clock, b, 100, 5) // PING would pass each time; the script check does not
+    for (let i = 0; i < 3; i++) results.push(await g.execute(() => 'ok').catch((e: unknown) => e))
+    expect(results).toEqual(new Array(6).fill('ok'))
+    expect(b.backendState).toBe('fallback')
+    expect(linesWith(logger, 'unusable')).toHaveLength(1)
+    expect(linesWith(logger, 'reachable again')).toHaveLength(0)
+    // The ACL is fixed: the next check brings the shared breaker back, once.
+    await admin.acl('SETUSER', 'noeval', '+eval', '+evalsha')
+    await recoveryChecks(clock, b, 100)
+    expect(b.backendState).toBe('redis')
+    expect(await g.execute(() => 'ok')).toBe('ok')
+    expect(linesWith(logger, 'unusable')).toHaveLength(1)
+    expect(linesWith(logger, 'reachable again')).toHaveLength(1)
+    await admin.acl('DELUSER', 'noeval')
+    await closeClient(admin)
+  })
+
+  it('D7 an ACL user without PUBLISH: a refused invalidation is a backend error, so the backend falls back once and stays there (the write itself applied), and callers see no error', async () => {
+    const admin = server.client()
+    await admin.acl('SETUSER', 'nopub', 'on', '>pw', '~*', '&*', '+@all', '-publish', '-spublish')
+    const clock = testClock(0)
+    const logger = memoryLogger()
+    const b = backends.make({
+      client: server.client({ lazyConnect: true, username: 'nopub', password: 'pw' }),
+      clock,
+      logger,
+      recoveryCheckMs: 100,
+    })
+    await expect(b.ready()).rejects.toThrow(/publish/i)
+    const g = circuitGuard({ backend: b, clock, threshold: 3, recoveryMs: 1_000, service: 'svc' })
+    const results: unknown[] = [await g.execute(() => 'ok').catch((e: unknown) => e)]
+    expect(b.backendState).toBe('redis') // a closed admission publishes nothing: nothing was refused yet
+    results.push(await g.execute(unavailable).catch((e: unknown) => e)) // counted: fl 0 -> 1 is published
+    await b.whenIdle()
+    expect(b.backendState).toBe('fallback')
+    expect(await admin.hget(breakerKey(backends.prefix, 'svc'), 'fl')).toBe('1')
+    await recoveryChecks(clock, b, 100, 5) // the check publishes too: refused each time
+    results.push(await g.execute(() => 'ok').catch((e: unknown) => e))
+    expectNoRedisError(results)
+    expect(results.filter((r) => r === 'ok')).toHaveLength(2)
+    expect(b.backendState).toBe('fallback')
+    expect(linesWith(logger, 'unusable')).toHaveLength(1)
+    expect(linesWith(logger, 'unusable')[0]).toMatch(/PUBLISH/)
+    expect(linesWith(logger, 'reachable again')).toHaveLength(0)
+    await admin.acl('SETUSER', 'nopub', '+publish', '+spublish')
+    await recoveryChecks(clock, b, 100)
+    expect(b.backendState).toBe('redis')
+    expect(linesWith(logger, 'reachable again')).toHaveLength(1)
+    await admin.acl('DELUSER', 'nopub')
+    await closeClient(admin)
+  })
+
+  it("D7 FLUSHALL while open: the open state is re-asserted from a process's own breaker (even one that only learned of it), so the fleet's breaker stays open", async () => {
+    const clock = testClock(0)
+    const la = memoryLogger()
+    const lb = memoryLogger()
+    const a = backends.make({ clock, logger: la, maxCacheAgeMs: 1_000 })
+    const b = backends.make({ clock, logger: lb, maxCacheAgeMs: 1_000 })
+    const options = { clock, threshold: 2, recoveryMs: 60_000, maxRecoveryMs: 60_000, service: 'svc' }
+    const ga = circuitGuard({ backend: a, ...options })
+    const gb = circuitGuard({ backend: b, ...options })
+    const admin = server.client()
+    const key = breakerKey(backends.prefix, 'svc')
+    expect(await gb.execute(() => 'ok')).toBe('ok') // b watches the service
+    await b.whenIdle()
+    const opened = new Promise<void>((resolve) => {
+      const d = b.onStateChange((e) => {
+        if (e.to === 'open') resolve(d.dispose())
+      })
+    })
+    const results: unknown[] = []
+    for (let i = 0; i < 2; i++) results.push(await ga.execute(unavailable).catch((e: unknown) => e))
+    await opened // b learned it by message: its own breaker saw no failure
+    await admin.flushall()
+    expect(await admin.exists(key)).toBe(0)
+    await clock.advance(1_001) // the cached states are too old to answer alone: the next calls ask Redis
+    results.push(await gb.execute(() => 'x').catch((e: unknown) => e))
+    results.push(await ga.execute(() => 'x').catch((e: unknown) => e))
+    expectNoRedisError(results)
+    expect(results.slice(2).every((r) => isBrokenCircuitError(r) && r.reason === 'open')).toBe(true)
+    expect(await admin.hget(key, 'st')).toBe('open')
+    expect(await ga.state()).toBe('open')
+    expect(await gb.state()).toBe('open')
+    // Re-asserted once, by the first process that noticed; the other found it already there.
+    expect([...linesWith(la, 're-asserted'), ...linesWith(lb, 're-asserted')]).toHaveLength(1)
+    expect(linesWith(lb, 're-asserted')).toHaveLength(1)
+    expect(a.backendState).toBe('redis')
+    expect(b.backendState).toBe('redis')
     await closeClient(admin)
   })
 })

@@ -1,0 +1,33 @@
+/** Messages between the fleet harness and its worker processes (see fleet-worker.ts). */
+
+/** What the parent sends a worker. */
+export type ToWorker =
+  | 'stop'
+  | { type: 'go' }
+  | { type: 'admit'; count: number }
+  | { type: 'isolate' }
+  | { type: 'reset' }
+  | { type: 'status' }
+
+/** One call a worker made, as it ended for its caller. */
+export interface CallReport {
+  type: 'call'
+  caller: number
+  /** 'ok'; 'rejected' (BrokenCircuitError); 'failed' (the provider's error); 'error' (anything else). */
+  outcome: 'ok' | 'rejected' | 'failed' | 'error'
+  /** The BrokenCircuitError's reason. */
+  reason?: string
+  /** The provider's HTTP status. */
+  status?: number
+  error?: string
+}
+
+/** What a worker sends the parent. */
+export type FromWorker =
+  | { type: 'ready' }
+  | CallReport
+  | { type: 'burst-done' }
+  | { type: 'admitted'; kinds: string[] }
+  | { type: 'done' }
+  | { type: 'status'; backend: string; state: string }
+  | { type: 'log'; level: string; line: string }
