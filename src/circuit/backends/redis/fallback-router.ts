@@ -94,8 +94,14 @@ export class FallbackRouter {
   }
 
   /** A shared transition learned from Redis: the local breaker follows it (see shadow-mirror.ts). */
-  mirror(service: string, config: CircuitConfig, now: CachedState, before: PreviousState | undefined): void {
-    mirrorShared(this.local, service, config, now, before).then(undefined, noop)
+  readonly mirror = (
+    service: string,
+    now: CachedState,
+    before: PreviousState | undefined,
+    config: CircuitConfig | undefined,
+  ): void => {
+    const c = config ?? now.config
+    if (c !== undefined) mirrorShared(this.local, service, c, now, before).then(undefined, noop)
   }
 
   /** While returning: deny if either breaker is open; a local probe goes along with the Redis admission. */

@@ -65,7 +65,7 @@ export interface RedisCircuitBackendOptions {
   recoveryCheckMs?: number
   /**
    * Cluster only: how often the sharded subscriptions are compared with the Cluster's slot map (one
-   * CLUSTER SLOTS), so a subscription lost without any signal (a hung master replaced by its
+   * CLUSTER SHARDS), so a subscription lost without any signal (a hung master replaced by its
    * replica) is noticed and made again on the new master; losses Redis signals (a failover's
    * `sunsubscribe`, MOVED, a closed connection) are handled at once. Runs only while subscribed.
    * Default 1 000 ms.

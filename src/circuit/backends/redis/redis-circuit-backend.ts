@@ -6,12 +6,11 @@ import type {
   CircuitBackend,
   CircuitConfig,
   CircuitSnapshot,
-  CircuitState,
   OutcomeReport,
   StateChange,
 } from '../../circuit-backend.js'
 import { InMemoryCircuitBackend } from '../memory-backend.js'
-import { AdmitFlights } from './admit-flights.js'
+import { admissionOf, AdmitFlights, coveredByCache, denial } from './admissions.js'
 import { BackendHealth } from './backend-health.js'
 import { BreakerCommands } from './breaker-commands.js'
 import { FallbackRouter } from './fallback-router.js'
@@ -30,6 +29,7 @@ import { RedisLink } from './redis-link.js'
 import { resolveRedisBackendOptions } from './resolve-options.js'
 import { SharedView } from './shared-view.js'
 import { StateCache } from './state-cache.js'
+import { subscriptionsLost } from './subscriptions-lost.js'
 import { SuccessTallies } from './success-tallies.js'
 import { verifyRedis } from './verify-redis.js'
 
@@ -77,40 +77,21 @@ export class RedisCircuitBackend implements CircuitBackend {
     const local = o.localBackend ?? new InMemoryCircuitBackend({ clock: this.clock, random })
     this.router = new FallbackRouter(local, o.onBackendFailure, o.recoveryCheckMs, o.maxServices)
     this.cache = new StateCache(o.maxCacheAgeMs, o.maxServices)
-    this.view = new SharedView(
-      this.cache,
-      () => this.clock.now(),
-      logger,
-      (service, now, before, config) => {
-        const c = config ?? now.config
-        if (c !== undefined) this.router.mirror(service, c, now, before)
-      },
-    )
+    this.view = new SharedView(this.cache, () => this.clock.now(), logger, this.router.mirror)
     this.onStateChange = this.view.onStateChange
     this.onConfigMismatch = this.view.onConfigMismatch
-    const linkOptions = {
-      commandTimeoutMs: o.commandTimeoutMs,
-      connectTimeoutMs,
-      subscriptionCheckMs: o.subscriptionCheckMs,
-      clock: this.clock,
-      track: this.work.track,
-    }
-    this.link = new RedisLink(o.client, linkOptions, {
-      message: (service, message) => this.view.message(service, message),
-      lost: (services, why) => {
-        if (services === undefined) {
-          this.cache.invalidateAll()
+    const { commandTimeoutMs, subscriptionCheckMs } = o
+    const linkOptions = { commandTimeoutMs, connectTimeoutMs, subscriptionCheckMs, clock: this.clock }
+    this.link = new RedisLink(
+      o.client,
+      { ...linkOptions, track: this.work.track },
+      {
+        message: (service, message) => this.view.message(service, message),
+        lost: subscriptionsLost(this.cache, logger, () => {
           if (!this.closed) this.health.schedule() // the background check reconnects the subscriber
-          return
-        }
-        for (const service of services) this.cache.invalidate(service)
-        ;(logger.info ?? logger.warn).call(
-          logger,
-          `breakwater: sharded subscriptions of ${services.length} circuit(s) lost: ${why}; their cached states are dropped until subscribed again`,
-          { services: services.length, reason: why },
-        )
+        }),
       },
-    })
+    )
     this.health = new BackendHealth(
       o.failureThreshold,
       o.recoveryCheckMs,
@@ -178,7 +159,7 @@ export class RedisCircuitBackend implements CircuitBackend {
     if (e !== undefined) {
       if (e.state === 'closed') return ALLOW
       const left = e.remainingMs - (now - e.at)
-      if (left > 0) return deny(e.state, left, e.cooling)
+      if (left > 0) return denial(e.state, left, e.cooling)
       // A provider's cooldown ran out: closed here and now, as the script would close it — no
       // round trip per waiter, and no probe gate (D6).
       if (e.cooling) {
@@ -225,17 +206,8 @@ export class RedisCircuitBackend implements CircuitBackend {
   cooldown(service: string, config: CircuitConfig, ms: number): void | Promise<void> {
     this.router.feed((local) => local.cooldown(service, config, ms))
     if (this.fallbackAnswers) return
-    // Redis keeps the longer of the two: one that ends no later than the cached open time changes
-    // nothing, so a burst of 429s answered together costs one command, not one each.
-    const now = this.clock.now()
-    const e = this.cache.fresh(service, now)
-    if (
-      e !== undefined &&
-      e.state === 'open' &&
-      e.remainingMs - (now - e.at) >= Math.min(ms, config.maxRecoveryMs)
-    ) {
-      return
-    }
+    // Redis keeps the longer of the two: a burst of 429s answered together costs one command.
+    if (coveredByCache(this.cache.fresh(service, this.clock.now()), this.clock.now(), ms, config)) return
     const sent = this.commands.update(service, config, 'bwCbCooldown', [Math.ceil(ms)])
     this.pending.add(service, sent)
     return sent
@@ -294,18 +266,6 @@ export class RedisCircuitBackend implements CircuitBackend {
 
   private async remoteAdmit(service: string, config: CircuitConfig): Promise<Admission> {
     const r = await this.commands.admit(service, config)
-    if (r === undefined) return this.router.admit(service, config)
-    if (r.kind === 'allow') return ALLOW
-    if (r.kind === 'probe') return { kind: 'probe', token: r.token }
-    if (r.kind === 'deny' || r.state !== 'closed') return deny(r.state, r.remainingMs, r.cooling)
-    return ALLOW // a re-assertion's answer (see LostState) that found the breaker closed
+    return r === undefined ? this.router.admit(service, config) : admissionOf(r)
   }
-}
-
-/** A breaker that is open (for the time left) or half-open with its probe out (try again at once). */
-function deny(state: CircuitState, remainingMs: number, cooling: boolean): Admission {
-  if (state !== 'open') return { kind: 'deny', retryAfterMs: 0, state: 'half-open' }
-  return cooling
-    ? { kind: 'deny', retryAfterMs: remainingMs, state: 'open', cooldown: true }
-    : { kind: 'deny', retryAfterMs: remainingMs, state: 'open' }
 }

@@ -1,8 +1,8 @@
 import type { Cluster, Redis } from 'ioredis'
 import { setTimer, type Clock } from '../../../core/clock.js'
-import { keySlot } from './key-slot.js'
 import { type ChannelSubscriber, nextSubscription, type SubscriberEvents } from './plain-subscriber.js'
 import { closeConnection, connectBounded } from './redis-connection.js'
+import { SlotMap } from './slot-map.js'
 
 export interface ShardedSubscriberOptions {
   /** Command timeout of each node connection. */
@@ -44,16 +44,22 @@ const SERVER_UNSUBSCRIBED = /Last reply: sunsubscribe,/
  * - Redis ends it itself (a failover or slot migration sends `sunsubscribe`),
  * - an SSUBSCRIBE is answered MOVED (the slot map changed),
  * - the connection closes (the master died),
- * - the periodic check (every `checkMs`, one CLUSTER SLOTS) finds that its node no longer serves
- *   the channel's slot (a hung master replaced by its replica sends nothing at all).
- * Dropped channels are subscribed again, on the slot's current master, the next time a command for
- * their service runs; until confirmed, nothing learned for them is cached.
+ * - the periodic check (every `checkMs`, one CLUSTER SHARDS) finds that its node is no longer in
+ *   the shard serving the channel's slot (a hung master replaced by its replica sends nothing).
+ * A subscription may stay on any live node of the right shard: Redis delivers a shard's messages
+ * to its replicas' subscribers too, so an old master demoted by a failover keeps serving it.
+ * Dropped channels are subscribed again, on the slot's current master (the map is read again
+ * first), the next time a command for their service runs; until confirmed, nothing learned for
+ * them is cached.
  */
 export class ShardedSubscriber implements ChannelSubscriber {
   private readonly links = new Map<string, NodeLink>()
   private readonly placed = new Map<string, Placement>()
-  /** slot → `host:port` of its master, from the last CLUSTER SLOTS. */
-  private owners: (string | undefined)[] = []
+  private readonly map: SlotMap
+  /** A slot map refresh under way: placements wait for it (after a loss the old map is suspect). */
+  private refreshing: Promise<void> | undefined
+  /** Channels waiting for that refresh before they are placed. */
+  private readonly waiting = new Set<string>()
   private connected = false
   private cancelCheck: (() => void) | undefined
 
@@ -61,7 +67,9 @@ export class ShardedSubscriber implements ChannelSubscriber {
     private readonly cmd: Cluster,
     private readonly o: ShardedSubscriberOptions,
     private readonly events: SubscriberEvents,
-  ) {}
+  ) {
+    this.map = new SlotMap(cmd)
+  }
 
   get up(): boolean {
     return this.connected
@@ -69,13 +77,21 @@ export class ShardedSubscriber implements ChannelSubscriber {
 
   /** Reads the slot map (again: also after an outage, when it may have changed). */
   async connect(): Promise<void> {
-    await this.refreshOwners()
+    await this.map.read()
     this.connected = true
   }
 
   watch(channel: string, service: string): void {
-    if (!this.connected || this.placed.has(channel)) return
-    const node = this.owners[keySlot(channel)]
+    if (!this.connected || this.placed.has(channel) || this.waiting.has(channel)) return
+    if (this.refreshing !== undefined) {
+      this.waiting.add(channel)
+      void this.refreshing.then(() => {
+        this.waiting.delete(channel)
+        this.watch(channel, service)
+      })
+      return
+    }
+    const node = this.map.master(channel)
     const link = node === undefined ? undefined : this.link(node)
     if (link === undefined) return // no map or no template yet: the next command tries again
     const placement: Placement = { node: link.node, service, id: undefined }
@@ -101,8 +117,8 @@ export class ShardedSubscriber implements ChannelSubscriber {
   }
 
   async probe(channel: string): Promise<void> {
-    await this.refreshOwners()
-    const node = this.owners[keySlot(channel)]
+    await this.map.read()
+    const node = this.map.master(channel)
     const link = node === undefined ? undefined : this.link(node)
     if (link === undefined) throw new Error(`no master serves the slot of ${channel}`)
     await link.ready
@@ -125,13 +141,13 @@ export class ShardedSubscriber implements ChannelSubscriber {
   async check(): Promise<void> {
     if (this.placed.size === 0) return
     try {
-      await this.refreshOwners()
+      await this.map.read()
     } catch {
       return // no node answered: the next check tries again; commands fail meanwhile anyway
     }
     for (const link of [...this.links.values()]) {
       for (const channel of link.channels) {
-        if (this.owners[keySlot(channel)] !== link.node) {
+        if (!this.map.serves(channel, link.node)) {
           this.drop(link, 'its node no longer serves the slot')
           break
         }
@@ -148,13 +164,17 @@ export class ShardedSubscriber implements ChannelSubscriber {
     })
   }
 
-  private async refreshOwners(): Promise<void> {
-    const ranges = (await this.cmd.cluster('SLOTS')) as unknown as [number, number, [string, number]][]
-    const owners: (string | undefined)[] = []
-    for (const [from, to, [host, port]] of ranges) {
-      for (let slot = from; slot <= to; slot++) owners[slot] = `${host}:${port}`
-    }
-    this.owners = owners
+  /** Refreshes the slot map once for everyone waiting (after a loss); failures are left to the check. */
+  private refresh(): void {
+    if (this.refreshing !== undefined || !this.connected) return
+    const done = this.map
+      .read()
+      .catch(() => {})
+      .finally(() => {
+        if (this.refreshing === done) this.refreshing = undefined
+      })
+    this.refreshing = done
+    this.o.track(done)
   }
 
   /** The node's connection, made (and connecting) if there is none. */
@@ -191,10 +211,7 @@ export class ShardedSubscriber implements ChannelSubscriber {
       if (SERVER_UNSUBSCRIBED.test(error.message))
         this.drop(link, 'Redis ended it (failover or slot migration)')
     })
-    conn.on('moved', () => {
-      this.drop(link, 'MOVED: the slot has another master')
-      this.o.track(this.refreshOwners().catch(() => {}))
-    })
+    conn.on('moved', () => this.drop(link, 'MOVED: the slot has another master'))
     conn.on('close', () => this.drop(link, 'the connection to the node closed'))
     conn.on('smessage', (channel: string, message: string) => {
       const placement = this.placed.get(channel)
@@ -219,6 +236,9 @@ export class ShardedSubscriber implements ChannelSubscriber {
     }
     link.channels.clear()
     this.o.track(closeConnection(link.conn))
-    if (services.length > 0 && this.connected) this.events.lost(services, `${why} (${link.node})`)
+    if (services.length > 0 && this.connected) {
+      this.refresh()
+      this.events.lost(services, `${why} (${link.node})`)
+    }
   }
 }
