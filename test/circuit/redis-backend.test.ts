@@ -8,7 +8,7 @@ import type { Admission } from '../../src/circuit/circuit-backend.js'
 import { systemClock } from '../../src/core/clock.js'
 import { testClock } from '../../src/testing/test-clock.js'
 import { closeClient, commandStats, type RedisServer, startRedis } from '../helpers/redis-server.js'
-import { backendFactory, config, memoryLogger, sleep } from './redis-fixtures.js'
+import { backendFactory, config, isPromise, memoryLogger, nextChange, sleep, warm } from './redis-fixtures.js'
 
 let server: RedisServer
 const backends = backendFactory(() => server.client({ lazyConnect: true }))
@@ -17,41 +17,6 @@ beforeAll(async () => {
 })
 afterAll(async () => server.stop())
 afterEach(() => backends.closeAll())
-
-const isPromise = (x: unknown): boolean => typeof (x as Promise<unknown>)?.then === 'function'
-
-/** Resolves with the next state change the backend learns of for `service`. */
-function nextChange(
-  b: { onStateChange: (l: (e: { service: string; to: string }) => void) => { dispose(): void } },
-  service: string,
-  to: string,
-) {
-  return new Promise<void>((resolve) => {
-    const d = b.onStateChange((e) => {
-      if (e.service === service && e.to === to) {
-        d.dispose()
-        resolve()
-      }
-    })
-  })
-}
-
-/** Admits until the answer comes synchronously from the cache (the subscription is confirmed). */
-async function warm(
-  b: { admit: (s: string, c: ReturnType<typeof config>) => Admission | Promise<Admission> },
-  service: string,
-  c = config(),
-) {
-  // Bounded by time, not by tries: under load the subscriber may take a while to come back.
-  const deadline = Date.now() + 5_000
-  while (Date.now() < deadline) {
-    const a = b.admit(service, c)
-    if (!isPromise(a)) return a as Admission
-    await a
-    await sleep(5)
-  }
-  throw new Error('the cache never warmed up')
-}
 
 describe('Redis circuit backend', () => {
   it('D1 one hash per service under <prefix>:cb:{service}, braces escaped, PEXPIRE refreshed on every write', async () => {

@@ -10,7 +10,7 @@ import { breakerKey } from '../../src/circuit/backends/redis/redis-keys.js'
 import { isBrokenCircuitError } from '../../src/core/errors/broken-circuit-error.js'
 import { testClock } from '../../src/testing/test-clock.js'
 import { closeClient, freePort, type RedisServer, startRedis } from '../helpers/redis-server.js'
-import { backendFactory, memoryLogger, sleep } from './redis-fixtures.js'
+import { backendFactory, linesWith, memoryLogger, sleep } from './redis-fixtures.js'
 
 let server: RedisServer
 const backends = backendFactory(() => server.client({ lazyConnect: true }))
@@ -51,10 +51,6 @@ function expectNoRedisError(results: unknown[]): void {
     expect(r === undefined || isBrokenCircuitError(r) || (r as Error).message === 'upstream down').toBe(true)
   }
 }
-
-/** Log lines that contain `part`. */
-const linesWith = (logger: { lines: string[] }, part: string): string[] =>
-  logger.lines.filter((l) => l.includes(part))
 
 /** Lets the background recovery check run `times` times on the test clock, each to its end. */
 async function recoveryChecks(
@@ -264,6 +260,33 @@ describe('Redis backend faults (D5, D7)', () => {
     expect(linesWith(lb, 're-asserted')).toHaveLength(1)
     expect(a.backendState).toBe('redis')
     expect(b.backendState).toBe('redis')
+    await closeClient(admin)
+  })
+
+  it('D4 D7 a probe granted to an admit whose reply came too late is handed back as soon as Redis answers again', async () => {
+    const a = backends.make({ commandTimeoutMs: 80, failureThreshold: 5 })
+    const b = backends.make()
+    const admin = server.client()
+    const key = breakerKey(backends.prefix, 'svc')
+    const c = {
+      threshold: 1,
+      recoveryMs: 100,
+      maxRecoveryMs: 100,
+      halfOpenSuccesses: 1,
+      probeLeaseMs: 60_000,
+    }
+    await a.ready()
+    await b.record('svc', c, { outcome: 'failure' })
+    await sleep(110) // half-open on the server
+    // Writes wait while paused: a's admit times out on the client, then runs on the server.
+    await admin.client('PAUSE', '400', 'WRITE')
+    expect(await a.admit('svc', c)).toEqual({ kind: 'allow' }) // answered by the local breaker
+    await sleep(450)
+    expect(await admin.hget(key, 'tok')).not.toBe('') // a probe nobody will report on
+    await a.snapshot('svc', c) // any answered command hands it back
+    await a.whenIdle()
+    expect(await admin.hget(key, 'tok')).toBe('')
+    expect((await b.admit('svc', c)).kind).toBe('probe') // the next caller probes at once, not in a minute
     await closeClient(admin)
   })
 })

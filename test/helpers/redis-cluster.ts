@@ -9,6 +9,8 @@ import { closeClient, findRedisBinary, type RedisServer, startRedis } from './re
 
 const run = promisify(execFile)
 
+/** How long one admin command may take (a paused node never answers). */
+const ADMIN_TIMEOUT_MS = 1_000
 /** How long the helpers wait for the cluster to settle (create, failover) before failing. */
 const SETTLE_TIMEOUT_MS = 20_000
 
@@ -38,20 +40,29 @@ export interface RedisClusterHandle {
    * serves its master's slots.
    */
   failover(replica: RedisServer, mode?: 'FORCE' | 'TAKEOVER'): Promise<void>
-  /** Resolves once every live node reports cluster_state:ok and the same owner for `key`'s slot. */
-  settled(key?: string): Promise<void>
+  /**
+   * Resolves once every live node reports cluster_state:ok and the same owner for `key`'s slot —
+   * one other than `notOwner` when given (after a kill: its replica has taken over).
+   */
+  settled(key?: string, notOwner?: RedisServer): Promise<void>
   /** Disconnects its clients and stops every node. */
   stop(): Promise<void>
 }
 
-/** A short-lived plain connection to one node, for admin commands. */
-async function withNode<T>(port: number, fn: (client: Redis) => Promise<T>): Promise<T> {
+/**
+ * A short-lived plain connection to one node, for admin commands (a Cluster client would refresh
+ * its slot map on MOVED in the background, past the end of a test).
+ */
+export async function withNode<T>(port: number, fn: (client: Redis) => Promise<T>): Promise<T> {
   const client = new Redis({
     host: '127.0.0.1',
     port,
     lazyConnect: true,
     retryStrategy: () => null,
     maxRetriesPerRequest: 0,
+    // A paused (SIGSTOP) node accepts the connection but never answers: give up on it.
+    connectTimeout: ADMIN_TIMEOUT_MS,
+    commandTimeout: ADMIN_TIMEOUT_MS,
   })
   client.on('error', () => {})
   try {
@@ -115,14 +126,14 @@ export async function startRedisCluster(options: StartRedisClusterOptions = {}):
     if (first === undefined) throw new Error('redis cluster: no live node')
     return withNode(first.port, async (client) => Number(await client.cluster('KEYSLOT', key)))
   }
-  const settled = async (key = ''): Promise<void> => {
+  const settled = async (key = '', notOwner?: RedisServer): Promise<void> => {
     const slot = key === '' ? 0 : await slotOf(key)
     await until('a settled cluster', async () => {
       const up = await live()
       const states = await Promise.all(up.map((node) => clusterState(node.port)))
       if (!states.every((state) => state === 'ok')) return false
       const owners = await Promise.all(up.map((node) => ownerSeenBy(node.port, slot)))
-      return owners.every((owner) => owner === owners[0] && owner > 0)
+      return owners.every((owner) => owner === owners[0] && owner > 0 && owner !== notOwner?.port)
     })
   }
   const byPort = (port: number): RedisServer => {

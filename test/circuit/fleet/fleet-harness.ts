@@ -99,7 +99,7 @@ export type FleetCall = CallReport & { worker: number; at: number }
 
 export interface Fleet {
   readonly calls: FleetCall[]
-  readonly logs: { worker: number; level: string; line: string }[]
+  readonly logs: { worker: number; level: string; line: string; at: number }[]
   /** Sends a message to worker `i` and resolves with its next message of type `reply`. */
   ask<T extends FromWorker>(i: number, message: ToWorker, reply: T['type']): Promise<T>
   /** Sends a message to every worker and resolves with every answer. */
@@ -147,7 +147,8 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
       child.on('message', (m: FromWorker) => {
         if (m.type === 'ready') resolve()
         else if (m.type === 'call') calls.push({ ...m, worker: i, at: performance.now() })
-        else if (m.type === 'log') logs.push({ worker: i, level: m.level, line: m.line })
+        else if (m.type === 'log')
+          logs.push({ worker: i, level: m.level, line: m.line, at: performance.now() })
         for (const wake of [...waiters]) wake()
       })
     })

@@ -151,8 +151,20 @@ async function answer(m: Exclude<ToWorker, 'stop'>): Promise<void> {
   await send({ type: 'done' })
 }
 
+/** ready(), again while the first connection is still coming up (four processes start at once). */
+async function ready(): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await backend?.ready()
+    } catch (error) {
+      if (attempt >= 100 || !/unreachable/.test(String(error))) throw error
+      await sleep(100)
+    }
+  }
+}
+
 async function main(): Promise<void> {
-  await backend?.ready()
+  await ready()
   await send({ type: 'ready' })
   if (scenario === 'loop') await loop()
   else await done

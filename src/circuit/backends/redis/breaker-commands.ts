@@ -1,5 +1,6 @@
 import type { CircuitConfig } from '../../circuit-backend.js'
 import type { BackendHealth } from './backend-health.js'
+import { OrphanProbes } from './orphan-probes.js'
 import { breakerChannel, breakerKey, encodedConfig } from './redis-keys.js'
 import type { RedisLink } from './redis-link.js'
 import { runScript, type ScriptName, type ScriptReply } from './redis-scripts.js'
@@ -25,6 +26,7 @@ export type LossHandler = (
  */
 export class BreakerCommands {
   private tokens = 0
+  private readonly orphans = new OrphanProbes()
   /** Set by the backend: what to do when a reply shows that Redis lost state. */
   onLoss: LossHandler | undefined
 
@@ -92,8 +94,10 @@ export class BreakerCommands {
       reply = await pending
     } catch (error) {
       this.health.failed(error, key)
+      this.orphans.add(service, config, probeToken(name, extra))
       return undefined
     }
+    this.releaseOrphans()
     if (reply.publishError === '') this.health.ok()
     else
       this.health.failed(new Error(`PUBLISH of an invalidation message failed: ${reply.publishError}`), key)
@@ -111,6 +115,11 @@ export class BreakerCommands {
     return reply
   }
 
+  /** Redis answers again: hands back the probes that may have been granted unheard (see OrphanProbes). */
+  private releaseOrphans(): void {
+    for (const o of this.orphans.take()) this.track(this.call(o.service, o.config, 'bwCbRelease', [o.token]))
+  }
+
   /** Sends one script on `key` as it is: nothing learned, no error counted (`ready()` uses it). */
   script(
     name: ScriptName,
@@ -123,4 +132,15 @@ export class BreakerCommands {
     const args = [encodedConfig(config), ttlMs, publish, breakerChannel(key), ...extra]
     return runScript(this.link.cmd, name, key, args)
   }
+}
+
+/**
+ * The probe token a failed command may have left holding a lease ('' when it cannot have): an
+ * admit's, a probe's failed report or release. Not a renewal's: that probe is still running, and
+ * its lease must not be freed under it (it expires by itself if the renewals stay unheard).
+ */
+function probeToken(name: ScriptName, extra: readonly (string | number)[]): string {
+  if (name === 'bwCbAdmit' || name === 'bwCbRelease') return String(extra[0] ?? '')
+  if (name === 'bwCbRecord') return String(extra[1] ?? '')
+  return ''
 }

@@ -227,12 +227,13 @@ export class ShardedSubscriber implements ChannelSubscriber {
     if (link.dropped) return
     link.dropped = true
     if (this.links.get(link.node) === link) this.links.delete(link.node)
+    // Only confirmed subscriptions were lost: a pending one was never trusted, nothing to report.
     const services: string[] = []
     for (const channel of link.channels) {
       const placement = this.placed.get(channel)
       if (placement?.node !== link.node) continue
       this.placed.delete(channel)
-      services.push(placement.service)
+      if (placement.id !== undefined) services.push(placement.service)
     }
     link.channels.clear()
     this.o.track(closeConnection(link.conn))
