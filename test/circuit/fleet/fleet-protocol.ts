@@ -4,7 +4,8 @@
 export type ToWorker =
   | 'stop'
   | { type: 'go' }
-  | { type: 'admit'; count: number }
+  /** `count` backend admissions; with `afterCooldown`, once the cooldown this process sees has ended. */
+  | { type: 'admit'; count: number; afterCooldown?: boolean }
   | { type: 'isolate' }
   | { type: 'reset' }
   | { type: 'status' }
@@ -27,7 +28,7 @@ export type FromWorker =
   | { type: 'ready' }
   | CallReport
   | { type: 'burst-done' }
-  | { type: 'admitted'; kinds: string[] }
+  | { type: 'admitted'; kinds: string[]; waited: number }
   | { type: 'done' }
   | { type: 'status'; backend: string; state: string }
   | { type: 'log'; level: string; line: string }

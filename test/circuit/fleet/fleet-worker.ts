@@ -136,12 +136,23 @@ process.on('message', (message: ToWorker) => {
 async function answer(m: Exclude<ToWorker, 'stop'>): Promise<void> {
   if (m.type === 'go') return burst()
   if (m.type === 'admit') {
+    const admit = () => (backend ?? guard.backend).admit('provider', guard.config)
+    // What a waiting caller does first: a cooldown this process still sees is waited out, as told.
+    let waited = 0
+    for (
+      let a = await admit();
+      m.afterCooldown === true && a.kind === 'deny' && a.cooldown === true;
+      a = await admit()
+    ) {
+      waited++
+      await sleep(Math.max(1, a.retryAfterMs))
+    }
     const kinds: string[] = []
     for (let i = 0; i < m.count; i++) {
-      const a = await (backend ?? guard.backend).admit('provider', guard.config)
+      const a = await admit()
       kinds.push(a.kind === 'deny' ? `deny:${a.state}${a.cooldown === true ? ':cooldown' : ''}` : a.kind)
     }
-    return send({ type: 'admitted', kinds })
+    return send({ type: 'admitted', kinds, waited })
   }
   if (m.type === 'isolate') await guard.isolate()
   if (m.type === 'reset') await guard.reset()
