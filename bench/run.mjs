@@ -11,6 +11,7 @@ import { environment } from './lib/environment.mjs'
 import { report } from './lib/report.mjs'
 import { latency, LATENCY_SETUP } from './latency.mjs'
 import { overhead } from './overhead.mjs'
+import { redisFaults, withRedisFaults } from './redis-faults.mjs'
 
 const args = process.argv.slice(2)
 const quick = args.includes('--quick')
@@ -89,23 +90,24 @@ for (const m of [fleetResult.shared, fleetResult.separate]) {
   )
 }
 
-const seconds = (Date.now() - started) / 1000
-writeFileSync(
-  outFile,
-  withFleet(
-    report({
-      env,
-      overhead: over,
-      targets,
-      dedupe: dd,
-      heap,
-      latency: lat,
-      latencySetup: LATENCY_SETUP,
-      redis,
-      command: 'npm run bench   # = npm run build && node bench/run.mjs',
-      seconds,
-    }),
-    fleetResult,
-  ),
+log('redis faults (3 + 3 Cluster: failover, owning master killed; fleet of 4 processes)')
+const faults = await redisFaults()
+log(
+  `  failover: isolate reached every process in ${Math.round(faults.failover.isolateReachedMs)} ms; master killed: ${faults.kill.deadHits} dead hits, at most ${faults.kill.mostInOneWindow} per window`,
 )
+
+const seconds = (Date.now() - started) / 1000
+const markdown = report({
+  env,
+  overhead: over,
+  targets,
+  dedupe: dd,
+  heap,
+  latency: lat,
+  latencySetup: LATENCY_SETUP,
+  redis,
+  command: 'npm run bench   # = npm run build && node bench/run.mjs',
+  seconds,
+})
+writeFileSync(outFile, withRedisFaults(withFleet(markdown, fleetResult), faults))
 log(`wrote ${outFile instanceof URL ? outFile.pathname : outFile}`)
