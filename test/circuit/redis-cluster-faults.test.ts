@@ -7,7 +7,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { breakerKey } from '../../src/circuit/backends/redis/redis-keys.js'
-import { circuitGuard } from '../../src/circuit/circuit-guard.js'
+import { type CircuitGuard, circuitGuard } from '../../src/circuit/circuit-guard.js'
 import { isBrokenCircuitError } from '../../src/core/errors/broken-circuit-error.js'
 import { type RedisClusterHandle, startRedisCluster, withNode } from '../helpers/redis-cluster.js'
 import { closeClient, testPrefix } from '../helpers/redis-server.js'
@@ -41,6 +41,29 @@ async function eventually(what: string, predicate: () => boolean | Promise<boole
   }
 }
 
+/** Calls through `g` every few ms until stopped; then resolves with every result ('ok' or what it threw). */
+function keepCalling(g: CircuitGuard): { stop(): Promise<unknown[]> } {
+  const results: unknown[] = []
+  let running = true
+  const loop = (async () => {
+    while (running) {
+      results.push(await g.execute(() => 'ok').catch((e: unknown) => e))
+      await new Promise((resolve) => setTimeout(resolve, 5))
+    }
+  })()
+  return {
+    async stop() {
+      running = false
+      await loop
+      return results
+    },
+  }
+}
+
+/** A caller saw only successes and BrokenCircuitErrors: no Redis error, no timeout. */
+const callerErrors = (results: unknown[]): unknown[] =>
+  results.filter((r) => r !== 'ok' && !isBrokenCircuitError(r))
+
 describe('Redis Cluster faults (D5, D7)', () => {
   it('D7 CLUSTER FAILOVER of the owning master: the sharded subscription Redis ended is noticed and made again; a change in one process reaches the other by message', async () => {
     const lb = memoryLogger()
@@ -52,6 +75,7 @@ describe('Redis Cluster faults (D5, D7)', () => {
     const service = 'provider:failover'
     await warm(a, service, c)
     await warm(b, service, c)
+    const calling = keepCalling(circuitGuard({ backend: a, threshold: 2, recoveryMs: 60_000, service }))
     const master = await cluster.masterOf(breakerKey(backends.prefix, service))
     await cluster.failover(await cluster.replicaOf(master))
     // Redis ended the subscription (sunsubscribe) without closing the connection: noticed at once.
@@ -70,6 +94,9 @@ describe('Redis Cluster faults (D5, D7)', () => {
     await a.reset(service, c)
     await closed
     expect(b.admit(service, c)).toEqual({ kind: 'allow' })
+    const results = await calling.stop()
+    expect(callerErrors(results)).toEqual([])
+    expect(results.filter((r) => r === 'ok').length).toBeGreaterThan(0)
     expect(linesWith(lb, 'subscriptions')).toHaveLength(1) // one line for the one loss
     expect(states).toEqual([]) // no fallback: the failover never reached the callers
     await cluster.settled()
@@ -84,6 +111,7 @@ describe('Redis Cluster faults (D5, D7)', () => {
     const key = breakerKey(backends.prefix, service)
     await warm(a, service, c)
     await warm(b, service, c)
+    const calling = keepCalling(circuitGuard({ backend: a, threshold: 2, recoveryMs: 60_000, service }))
     const master = await cluster.masterOf(key)
     const replica = await cluster.replicaOf(master)
     master.pause() // the connection stays open and silent: no sunsubscribe, no close
@@ -103,6 +131,8 @@ describe('Redis Cluster faults (D5, D7)', () => {
     expect(b.admit(service, c)).toMatchObject({ kind: 'deny', state: 'open' })
     await a.reset(service, c)
     await eventually('both back on Redis', () => a.backendState === 'redis' && b.backendState === 'redis')
+    expect(callerErrors(await calling.stop())).toEqual([])
+    expect(linesWith(lb, 'no longer serves the slot')).toHaveLength(1)
   }, 30_000)
 
   it("D7 a failover to a replica that missed the write: the open state is re-asserted from the processes' own breakers, so no call reaches the provider", async () => {

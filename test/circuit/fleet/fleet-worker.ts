@@ -7,7 +7,7 @@
  * Scenarios (FLEET_SCENARIO): 'loop' (default) one call at a time until told to stop; 'burst'
  * FLEET_CALLERS callers at once on {type:'go'}, each calling until it succeeds, waiting out every
  * Retry-After and cooldown it meets (what the retry layer does), then {type:'burst-done'}.
- * Requests go to FLEET_PROVIDER_URL/c<caller>, so the provider can tell callers apart.
+ * 'burst' requests go to FLEET_PROVIDER_URL/c<caller>, so the provider can tell callers apart.
  * The parent may also send {type:'admit', count} (backend admissions, answered {type:'admitted',
  * kinds}), {type:'isolate'} / {type:'reset'} (answered {type:'done'}), {type:'status'} (answered
  * {type:'status', backend, state}), and 'stop'. With FLEET_LOG=1 the backend's log lines are
@@ -76,7 +76,9 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 async function call(caller: number): Promise<{ outcome: string; waitMs: number }> {
   const result = await guard
     .execute(async ({ signal }) => {
-      const response = await fetch(`${providerUrl}/c${caller}`, { signal })
+      // 'burst' callers are told apart by path; 'loop' keeps the URL as given (bench/fleet.mjs reads it).
+      const url = scenario === 'burst' ? `${providerUrl}/c${caller}` : providerUrl
+      const response = await fetch(url, { signal })
       await response.arrayBuffer()
       if (!response.ok) {
         const headers: Record<string, string> = {}
