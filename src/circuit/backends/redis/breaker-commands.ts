@@ -108,7 +108,7 @@ export class BreakerCommands {
       const asserted = await this.onLoss(service, config, reply, known)
       if (asserted !== undefined) return asserted
       // Nothing to put back: Redis's history is the one that counts from now on.
-      if (reply.gen < known) this.view.forget(service)
+      if (reply.gen < known) this.view.rebase(service, reply.gen)
     }
     const trusted = subscription !== undefined && this.link.since(channel) === subscription
     this.view.learn(service, reply, trusted, true, config)

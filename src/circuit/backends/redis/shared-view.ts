@@ -98,9 +98,9 @@ export class SharedView {
     return this.cache.last(service)
   }
 
-  /** Forgets a service's history here (Redis lost it and there was nothing to put back). */
-  forget(service: string): void {
-    this.cache.forget(service)
+  /** Redis lost state and there was nothing to put back: its older generation counts from now on. */
+  rebase(service: string, gen: number): void {
+    this.cache.rebase(service, gen)
   }
 
   mismatch(service: string, config: CircuitConfig, stored: string): void {

@@ -87,7 +87,16 @@ export class StateCache {
     return this.entries.get(service)
   }
 
-  /** Forgets what was known, generation included (after a loss from Redis has been dealt with). */
+  /**
+   * Takes `gen` as the service's generation from now on, although it is older (Redis lost state
+   * and there was nothing to put back): its history is the one that counts, and what the entry
+   * says stays the base for telling the next transition.
+   */
+  rebase(service: string, gen: number): void {
+    const e = this.entries.get(service)
+    if (e !== undefined) e.gen = gen
+  }
+
   forget(service: string): void {
     this.entries.delete(service)
   }
