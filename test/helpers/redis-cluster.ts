@@ -10,7 +10,7 @@ import { closeClient, findRedisBinary, type RedisServer, startRedis } from './re
 const run = promisify(execFile)
 
 /** How long one admin command may take (a paused node never answers). */
-const ADMIN_TIMEOUT_MS = 1_000
+const ADMIN_TIMEOUT_MS = 500
 /** How long the helpers wait for the cluster to settle (create, failover) before failing. */
 const SETTLE_TIMEOUT_MS = 20_000
 

@@ -145,14 +145,19 @@ export class ShardedSubscriber implements ChannelSubscriber {
     } catch {
       return // no node answered: the next check tries again; commands fail meanwhile anyway
     }
+    let moved = false
     for (const link of [...this.links.values()]) {
       for (const channel of link.channels) {
         if (!this.map.serves(channel, link.node)) {
           this.drop(link, 'its node no longer serves the slot')
+          moved = true
           break
         }
       }
     }
+    // Nothing told the command connection either (a hung master sends no MOVED): have ioredis read
+    // the slot map now rather than at its next periodic refresh, so commands find the new master.
+    if (moved) (this.cmd as { refreshSlotsCache?: () => void }).refreshSlotsCache?.()
   }
 
   private scheduleCheck(): void {
@@ -237,9 +242,8 @@ export class ShardedSubscriber implements ChannelSubscriber {
     }
     link.channels.clear()
     this.o.track(closeConnection(link.conn))
-    if (services.length > 0 && this.connected) {
-      this.refresh()
-      this.events.lost(services, `${why} (${link.node})`)
-    }
+    if (!this.connected) return
+    this.refresh() // whatever ended it, the map that sent the subscription there is suspect
+    if (services.length > 0) this.events.lost(services, `${why} (${link.node})`)
   }
 }
