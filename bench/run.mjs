@@ -13,6 +13,7 @@ import { environment } from './lib/environment.mjs'
 import { report } from './lib/report.mjs'
 import { latency, LATENCY_SETUP } from './latency.mjs'
 import { overhead } from './overhead.mjs'
+import { redisFaults, withRedisFaults } from './redis-faults.mjs'
 import { startRedis } from './redis.mjs'
 import { streams, withStreams } from './streams.mjs'
 import { tracingOverhead, tracingSection } from './tracing.mjs'
@@ -127,6 +128,12 @@ for (const r of streamResult.results) {
   log(`  ${r.api}: raw ${r.raw.toFixed(2)} µs, wrapped ${r.wrapped.toFixed(2)} µs per chunk`)
 }
 
+log('redis faults (3 + 3 Cluster: failover, owning master killed; fleet of 4 processes)')
+const faults = await redisFaults()
+log(
+  `  failover: isolate reached every process in ${Math.round(faults.failover.isolateReachedMs)} ms; master killed: ${faults.kill.deadHits} dead hits, at most ${faults.kill.mostInOneWindow} per window`,
+)
+
 const seconds = (Date.now() - started) / 1000
 let markdown = report({
   env,
@@ -141,6 +148,7 @@ let markdown = report({
   seconds,
 })
 markdown = withFleet(markdown, fleetResult)
+markdown = withRedisFaults(markdown, faults)
 markdown = withBurst(markdown, burstResult)
 markdown = markdown.replace('## Reproduce', () => `${tracingSection(tracing).join('\n')}\n## Reproduce`)
 markdown = withCompaction(markdown, compactionResult)

@@ -8,7 +8,7 @@ import type { Admission } from '../../src/circuit/circuit-backend.js'
 import { systemClock } from '../../src/core/clock.js'
 import { testClock } from '../../src/testing/test-clock.js'
 import { closeClient, commandStats, type RedisServer, startRedis } from '../helpers/redis-server.js'
-import { backendFactory, config, memoryLogger, sleep } from './redis-fixtures.js'
+import { backendFactory, config, isPromise, memoryLogger, nextChange, sleep, warm } from './redis-fixtures.js'
 
 let server: RedisServer
 const backends = backendFactory(() => server.client({ lazyConnect: true }))
@@ -17,41 +17,6 @@ beforeAll(async () => {
 })
 afterAll(async () => server.stop())
 afterEach(() => backends.closeAll())
-
-const isPromise = (x: unknown): boolean => typeof (x as Promise<unknown>)?.then === 'function'
-
-/** Resolves with the next state change the backend learns of for `service`. */
-function nextChange(
-  b: { onStateChange: (l: (e: { service: string; to: string }) => void) => { dispose(): void } },
-  service: string,
-  to: string,
-) {
-  return new Promise<void>((resolve) => {
-    const d = b.onStateChange((e) => {
-      if (e.service === service && e.to === to) {
-        d.dispose()
-        resolve()
-      }
-    })
-  })
-}
-
-/** Admits until the answer comes synchronously from the cache (the subscription is confirmed). */
-async function warm(
-  b: { admit: (s: string, c: ReturnType<typeof config>) => Admission | Promise<Admission> },
-  service: string,
-  c = config(),
-) {
-  // Bounded by time, not by tries: under load the subscriber may take a while to come back.
-  const deadline = Date.now() + 5_000
-  while (Date.now() < deadline) {
-    const a = b.admit(service, c)
-    if (!isPromise(a)) return a as Admission
-    await a
-    await sleep(5)
-  }
-  throw new Error('the cache never warmed up')
-}
 
 describe('Redis circuit backend', () => {
   it('D1 one hash per service under <prefix>:cb:{service}, braces escaped, PEXPIRE refreshed on every write', async () => {
@@ -246,20 +211,6 @@ describe('Redis circuit backend', () => {
     expect(third.kind).toBe('probe')
     await fresh.record('svc', c, { outcome: 'success', token: third.token })
     expect(await b.snapshot('svc', c)).toMatchObject({ state: 'closed', failures: 0 })
-  })
-
-  it('D6 cooldown opens the service across the fleet without counting a failure', async () => {
-    const a = backends.make()
-    const b = backends.make()
-    const c = config({ threshold: 3, maxRecoveryMs: 60_000 })
-    await a.record('svc', c, { outcome: 'failure' })
-    await a.cooldown('svc', c, 30_000)
-    const seen = (await b.admit('svc', c)) as Admission & { retryAfterMs: number }
-    expect(seen).toMatchObject({ kind: 'deny', state: 'open' })
-    expect(seen.retryAfterMs).toBeGreaterThan(29_000)
-    expect(await b.snapshot('svc', c)).toMatchObject({ state: 'open', failures: 1 })
-    await a.cooldown('svc', c, 10_000) // a shorter cooldown never shortens an open period
-    expect(((await b.snapshot('svc', c)) as { retryAfterMs: number }).retryAfterMs).toBeGreaterThan(25_000)
   })
 
   it('close() leaves no connection, subscriber or timer', async () => {

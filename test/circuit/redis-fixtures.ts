@@ -1,6 +1,6 @@
 /** Shared set-up for the Redis backend tests: one server per file, one prefix per test. */
 import type { Cluster, Redis } from 'ioredis'
-import type { CircuitConfig } from '../../src/circuit/circuit-backend.js'
+import type { Admission, CircuitConfig } from '../../src/circuit/circuit-backend.js'
 import { RedisCircuitBackend } from '../../src/circuit/backends/redis/index.js'
 import type { RedisCircuitBackendOptions } from '../../src/circuit/backends/redis/index.js'
 import { testPrefix } from '../helpers/redis-server.js'
@@ -52,3 +52,42 @@ export function backendFactory(client: () => Redis | Cluster) {
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+export const isPromise = (x: unknown): boolean => typeof (x as Promise<unknown>)?.then === 'function'
+
+/** Resolves with the next state change the backend learns of for `service`. */
+export function nextChange(
+  b: { onStateChange: (l: (e: { service: string; to: string }) => void) => { dispose(): void } },
+  service: string,
+  to: string,
+): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const d = b.onStateChange((e) => {
+      if (e.service === service && e.to === to) {
+        d.dispose()
+        resolve()
+      }
+    })
+  })
+}
+
+/** Admits until the answer comes synchronously from the cache (the subscription is confirmed). */
+export async function warm(
+  b: { admit: (s: string, c: CircuitConfig) => Admission | Promise<Admission> },
+  service: string,
+  c = config(),
+): Promise<Admission> {
+  // Bounded by time, not by tries: under load the subscriber may take a while to come back.
+  const deadline = Date.now() + 5_000
+  while (Date.now() < deadline) {
+    const a = b.admit(service, c)
+    if (!isPromise(a)) return a as Admission
+    await a
+    await sleep(5)
+  }
+  throw new Error('the cache never warmed up')
+}
+
+/** Log lines that contain `part`. */
+export const linesWith = (logger: { lines: string[] }, part: string): string[] =>
+  logger.lines.filter((l) => l.includes(part))

@@ -9,6 +9,7 @@ import { createServer, type Server } from 'node:http'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type RedisServer, startRedis, testPrefix } from '../helpers/redis-server.js'
+import { type FleetCall, startFleet, startProvider as startScriptedProvider } from './fleet/fleet-harness.js'
 
 const P = 4
 const THRESHOLD = 3
@@ -138,5 +139,51 @@ describe('fleet of processes sharing one breaker', () => {
     expect(separate[0]!.length).toBeGreaterThan(THRESHOLD + P)
     expect(Math.max(...sizes(separate.slice(1)))).toBeGreaterThan(1) // every process probes on its own
     expect(total(separate)).toBeGreaterThan(2 * total(shared))
+  }, 60_000)
+})
+
+describe('fleet of processes meeting a provider cooldown', () => {
+  it('D6 a fleet of 4 processes, 8 callers each, every caller meeting one 429 with Retry-After: all succeed, no refusal but the cooldown, and once it ended every admission is allowed', async () => {
+    const CALLERS = 8
+    const RETRY_AFTER_MS = 300
+    const provider = await startScriptedProvider()
+    // Every caller's first request is held until all P × CALLERS have arrived, then all get the 429.
+    provider.limitBurst(P * CALLERS, RETRY_AFTER_MS)
+    const fleet = await startFleet({
+      processes: P,
+      provider,
+      threshold: THRESHOLD,
+      recoveryMs: 5_000, // an outage would take long to recover: any half-open gate would show
+      redis: { port: redis.port },
+      prefix: testPrefix('fleet-cooldown'),
+      scenario: 'burst',
+      callers: CALLERS,
+    })
+    try {
+      await Promise.all(Array.from({ length: P }, (_, i) => fleet.ask(i, { type: 'go' }, 'burst-done')))
+      const calls: FleetCall[] = fleet.calls
+      const refusedOtherwise = calls.filter((c) => c.outcome === 'rejected' && c.reason !== 'cooldown')
+      expect(refusedOtherwise).toEqual([])
+      expect(calls.filter((c) => c.outcome === 'error')).toEqual([])
+      // Each caller met exactly its one 429, then succeeded: nothing else reached the provider.
+      expect(provider.answered.get(429)).toBe(P * CALLERS)
+      expect(provider.answered.get(200)).toBe(P * CALLERS)
+      expect(calls.filter((c) => c.outcome === 'ok')).toHaveLength(P * CALLERS)
+      // Once the cooldown is over (a late 429 may have extended it, as seen by each process), every
+      // process admits every call: no probe gate, no extra denial.
+      const answers = await fleet.askAll<{ type: 'admitted'; kinds: string[]; waited: number }>(
+        { type: 'admit', count: 20, afterCooldown: true },
+        'admitted',
+      )
+      expect(answers.map((a) => a.kinds)).toEqual(answers.map(() => new Array(20).fill('allow')))
+      const states = await fleet.askAll<{ type: 'status'; backend: string; state: string }>(
+        { type: 'status' },
+        'status',
+      )
+      expect(states).toEqual(states.map(() => ({ type: 'status', backend: 'redis', state: 'closed' })))
+    } finally {
+      await fleet.stop()
+      await provider.close()
+    }
   }, 60_000)
 })

@@ -3,15 +3,31 @@ import { EventEmitter } from '../../../core/events.js'
 import type { BackendLogger, BackendState, BackendStateChange } from './redis-backend-options.js'
 
 /**
- * Whether Redis is usable (D5). Counts consecutive backend errors; at `failureThreshold` it
- * switches to the fallback, logs once and raises an event, then probes Redis in the background
- * every `recoveryCheckMs` (never with live traffic) until a check succeeds.
+ * Redis refusing a command for this user (ACL): `NOPERM` on the command itself, or the message a
+ * script gets when a command inside it is refused. Such an error does not go away by trying again,
+ * so it switches to the fallback at once instead of being counted toward the threshold.
+ */
+const REFUSED = /NOPERM|no permissions|can't run this command/i
+
+/** True for an error that says this user may not do what the backend needs (see REFUSED). */
+export function isRefusal(error: unknown): boolean {
+  return REFUSED.test(error instanceof Error ? error.message : String(error))
+}
+
+/**
+ * Whether Redis is usable (D5, D7). Counts consecutive backend errors; at `failureThreshold` (or at
+ * once for a refusal) it switches to the fallback, logs once and raises an event, then checks
+ * Redis in the background every `recoveryCheckMs` (never with live traffic) until a check
+ * succeeds. The check is given the key of the command that failed last, so it tests the shard
+ * that failed, not whichever answers first.
  */
 export class BackendHealth {
   state: BackendState = 'redis'
   private errors = 0
   private cancelCheck: (() => void) | undefined
   private lastError: unknown
+  private failedKey: string | undefined
+  private stopped = false
   private readonly emitter = new EventEmitter<BackendStateChange>()
   readonly onChange = this.emitter.addListener
 
@@ -21,8 +37,8 @@ export class BackendHealth {
     private readonly clock: Clock,
     private readonly logger: BackendLogger,
     private readonly fallbackName: string,
-    /** Runs one background check; resolves when Redis is usable again, rejects otherwise. */
-    private readonly check: () => Promise<void>,
+    /** Runs one background check on `key` (undefined: no command failed yet); rejects if Redis is unusable. */
+    private readonly check: (key: string | undefined) => Promise<void>,
     private readonly track: (work: Promise<unknown>) => void,
   ) {}
 
@@ -36,11 +52,12 @@ export class BackendHealth {
     this.errors = 0
   }
 
-  /** A command failed; switches to the fallback when the threshold is reached. */
-  failed(error: unknown): void {
+  /** A command on `key` failed; switches to the fallback at the threshold, or at once for a refusal. */
+  failed(error: unknown, key?: string): void {
     this.lastError = error
+    if (key !== undefined) this.failedKey = key
     if (this.state !== 'redis') return
-    if (++this.errors >= this.failureThreshold) this.fallBack(error)
+    if (++this.errors >= this.failureThreshold || isRefusal(error)) this.fallBack(error)
   }
 
   /** Switches to the fallback at once (the first connection failed). */
@@ -50,6 +67,7 @@ export class BackendHealth {
     this.state = 'fallback'
     this.logger.warn(
       `breakwater: Redis circuit backend unusable (${describe(error)}); answering from the ${this.fallbackName} fallback until a background check succeeds`,
+      { from: 'redis', to: 'fallback', fallback: this.fallbackName, error: describe(error) },
     )
     this.emitter.emit({ from: 'redis', to: 'fallback', error })
     this.schedule()
@@ -57,7 +75,7 @@ export class BackendHealth {
 
   /** Starts a background check unless one is pending (also used when only the subscriber is down). */
   schedule(): void {
-    if (this.cancelCheck !== undefined) return
+    if (this.cancelCheck !== undefined || this.stopped) return
     this.cancelCheck = setTimer(this.clock, this.recoveryCheckMs, () => {
       this.cancelCheck = undefined
       this.track(this.runCheck())
@@ -66,7 +84,7 @@ export class BackendHealth {
 
   private async runCheck(): Promise<void> {
     try {
-      await this.check()
+      await this.check(this.failedKey)
     } catch (error) {
       this.lastError = error
       if (!this.stopped) this.schedule()
@@ -76,15 +94,15 @@ export class BackendHealth {
       this.state = 'redis'
       this.errors = 0
       this.lastError = undefined
+      this.failedKey = undefined
       ;(this.logger.info ?? this.logger.warn).call(
         this.logger,
         'breakwater: Redis circuit backend reachable again; shared breaker state is back in use',
+        { from: 'fallback', to: 'redis' },
       )
       this.emitter.emit({ from: 'fallback', to: 'redis' })
     }
   }
-
-  private stopped = false
 
   stop(): void {
     this.stopped = true

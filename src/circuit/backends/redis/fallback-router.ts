@@ -9,16 +9,25 @@ import type {
 } from '../../circuit-backend.js'
 import { plainReport } from './plain-report.js'
 import type { BackendFailureMode } from './redis-backend-options.js'
+import { mirrorShared } from './shadow-mirror.js'
+import type { PreviousState } from './shared-view.js'
+import type { CachedState } from './state-cache.js'
 
 const CLOSED: CircuitSnapshot = Object.freeze({ state: 'closed', failures: 0, retryAfterMs: 0 })
 
 type Remote = (service: string, config: CircuitConfig) => Promise<Admission>
 
+/** What this process's own breaker says of a service that is not closed: open time left, -1 isolated. */
+export interface LocalKnowledge {
+  readonly remainingMs: number
+}
+
 /**
  * The per-process side of the Redis backend (D5): answers while Redis is unusable
- * ('local' | 'allow' | 'deny'), keeps the local breaker fed with every outcome all along, and,
- * after Redis comes back, denies a service's calls while either breaker is open ("returning").
- * Probe tokens the local breaker handed out are told apart from Redis ones here.
+ * ('local' | 'allow' | 'deny'), keeps the local "shadow" breaker fed with every outcome and every
+ * shared transition all along (in every mode: it is also what this process knows when Redis loses
+ * a state, D7), and, after Redis comes back, denies a service's calls while either breaker is open
+ * ("returning"). Probe tokens the local breaker handed out are told apart from Redis ones here.
  */
 export class FallbackRouter {
   private readonly localTokens = new Set<string>()
@@ -52,19 +61,47 @@ export class FallbackRouter {
     return this.returningSet.size > 0 && this.returningSet.has(service)
   }
 
-  /** Redis is back: every service whose local breaker is not closed keeps consulting it. */
-  returning(): void {
-    if (this.mode === 'local') {
-      for (const [service, config] of this.seen) {
-        const s = this.local.snapshot(service, config)
-        const add = (x: CircuitSnapshot): void => {
-          if (x.state !== 'closed') this.returningSet.add(service)
-        }
-        if (isPromise(s)) s.then(add, noop)
-        else add(s)
-      }
-    }
+  /**
+   * Redis is back: every service whose local breaker is not closed keeps consulting it (decided
+   * at once for a synchronous local breaker, so no call slips through meanwhile). Resolves with
+   * those services: their open state may have to be put back into Redis.
+   */
+  returning(): Promise<[string, CircuitConfig][]> {
+    const seen = [...this.seen]
     this.seen.clear()
+    const open: [string, CircuitConfig][] = []
+    if (this.mode !== 'local') return Promise.resolve(open)
+    const waits: Promise<void>[] = []
+    for (const [service, config] of seen) {
+      const add = (x: CircuitSnapshot): void => {
+        if (x.state === 'closed') return
+        this.returningSet.add(service)
+        open.push([service, config])
+      }
+      const s = this.local.snapshot(service, config)
+      if (isPromise(s)) waits.push(s.then(add, noop))
+      else add(s)
+    }
+    return Promise.all(waits).then(() => open)
+  }
+
+  /** What the local breaker knows of a service that is not closed (undefined when closed). */
+  async knowledge(service: string, config: CircuitConfig): Promise<LocalKnowledge | undefined> {
+    const s = await this.local.snapshot(service, config)
+    if (s.state === 'closed') return undefined
+    if (s.state === 'half-open') return { remainingMs: 0 }
+    return { remainingMs: s.retryAfterMs === Number.POSITIVE_INFINITY ? -1 : Math.ceil(s.retryAfterMs) }
+  }
+
+  /** A shared transition learned from Redis: the local breaker follows it (see shadow-mirror.ts). */
+  readonly mirror = (
+    service: string,
+    now: CachedState,
+    before: PreviousState | undefined,
+    config: CircuitConfig | undefined,
+  ): void => {
+    const c = config ?? now.config
+    if (c !== undefined) mirrorShared(this.local, service, c, now, before).then(undefined, noop)
   }
 
   /** While returning: deny if either breaker is open; a local probe goes along with the Redis admission. */
@@ -91,13 +128,9 @@ export class FallbackRouter {
   /** Feeds the local breaker; returns the Redis token of the report, if it has one. */
   recordLocal(service: string, config: CircuitConfig, report: OutcomeReport): string | undefined {
     const [localToken, redisToken] = this.split(report.token)
-    if (this.mode === 'local') {
-      const r =
-        localToken === undefined
-          ? plainReport(report.outcome)
-          : { outcome: report.outcome, token: localToken }
-      observe(this.local.record(service, config, r))
-    }
+    const r =
+      localToken === undefined ? plainReport(report.outcome) : { outcome: report.outcome, token: localToken }
+    observe(this.local.record(service, config, r))
     return redisToken
   }
 
@@ -115,7 +148,7 @@ export class FallbackRouter {
 
   /** Applies an operator action or cooldown to the local breaker too, so the fallback knows it. */
   feed(action: (local: CircuitBackend) => void | Promise<void>): void {
-    if (this.mode === 'local') observe(action(this.local))
+    observe(action(this.local))
   }
 
   snapshot(service: string, config: CircuitConfig): CircuitSnapshot | Promise<CircuitSnapshot> {

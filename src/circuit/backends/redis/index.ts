@@ -11,5 +11,6 @@ export {
   DEFAULT_MAX_CACHE_AGE_MS,
   DEFAULT_PREFIX,
   DEFAULT_RECOVERY_CHECK_MS,
+  DEFAULT_SUBSCRIPTION_CHECK_MS,
   type RedisCircuitBackendOptions,
 } from './redis-backend-options.js'

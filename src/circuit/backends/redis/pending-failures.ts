@@ -1,6 +1,6 @@
 /**
- * This process's failure reports not yet answered by Redis, per service. A failure may have
- * opened the breaker, so the next admission for that service waits for Redis's answer instead of
+ * This process's reports not yet answered by Redis that may open the breaker (a failure, a
+ * cooldown), per service: the next admission for that service waits for Redis's answer instead of
  * trusting the cache (no extra command; a hung Redis delays it by the command timeout at most).
  */
 export class PendingFailures {
@@ -12,7 +12,7 @@ export class PendingFailures {
     return this.pending.size > 0 ? this.pending.get(service) : undefined
   }
 
-  /** A failure report was sent (`sent` never rejects); it is forgotten once answered. */
+  /** A report was sent (`sent` never rejects); it is forgotten once answered. */
   add(service: string, sent: Promise<void>): void {
     const settled = sent.then(() => {
       if (this.pending.get(service) === settled) this.pending.delete(service)

@@ -23,7 +23,11 @@ export interface ConfigMismatch {
   readonly stored: CircuitConfig | string
 }
 
-/** Anything with console-like methods; only `warn` is required. */
+/**
+ * Anything with console-like methods; only `warn` is required. Each line is one transition (or
+ * one configuration mismatch); `details` carries the same facts as fields (service, from, to,
+ * reason…) for a structured logger.
+ */
 export interface BackendLogger {
   warn(message: string, details?: unknown): void
   info?(message: string, details?: unknown): void
@@ -51,8 +55,22 @@ export interface RedisCircuitBackendOptions {
   onBackendFailure?: BackendFailureMode
   /** Consecutive backend errors (timeouts, refused connections, script errors) that switch to the fallback. Default 3. */
   failureThreshold?: number
-  /** While on the fallback, how often a background PING checks whether Redis is back. Default 1 000 ms. */
+  /**
+   * While on the fallback, how often a background check looks whether Redis is usable again. The
+   * check runs a read-only breaker script (EVALSHA / EVAL) on the key whose command failed last and
+   * publishes on that key's check channel, so it passes only when the breaker scripts can really
+   * run and publish there (a PING would pass for an ACL user without EVAL, and the backend would
+   * flap). Default 1 000 ms.
+   */
   recoveryCheckMs?: number
+  /**
+   * Cluster only: how often the sharded subscriptions are compared with the Cluster's slot map (one
+   * CLUSTER SHARDS), so a subscription lost without any signal (a hung master replaced by its
+   * replica) is noticed and made again on the new master; losses Redis signals (a failover's
+   * `sunsubscribe`, MOVED, a closed connection) are handled at once. Runs only while subscribed.
+   * Default 1 000 ms.
+   */
+  subscriptionCheckMs?: number
   /**
    * Longest time a cached state is trusted without hearing from Redis, so a lost invalidation
    * message cannot pin a state. Default 5 000 ms.
@@ -64,7 +82,11 @@ export interface RedisCircuitBackendOptions {
   keyTtlMs?: number
   /** How often locally counted successes are flushed (failure-rate mode only, HINCRBY). Default 100 ms. */
   flushIntervalMs?: number
-  /** Logs one line per fallback transition and per configuration mismatch. Default `console`. */
+  /**
+   * Logs one line per transition: to the fallback and back (warn / info), an open state re-asserted
+   * after Redis lost it (warn), sharded subscriptions lost (info); and per configuration mismatch.
+   * Default `console`.
+   */
   logger?: BackendLogger
   /**
    * The per-process breaker used with `onBackendFailure: 'local'`. Default a new
@@ -81,6 +103,7 @@ export const DEFAULT_PREFIX = 'breakwater'
 export const DEFAULT_COMMAND_TIMEOUT_MS = 250
 export const DEFAULT_BACKEND_FAILURE_THRESHOLD = 3
 export const DEFAULT_RECOVERY_CHECK_MS = 1_000
+export const DEFAULT_SUBSCRIPTION_CHECK_MS = 1_000
 export const DEFAULT_MAX_CACHE_AGE_MS = 5_000
 export const DEFAULT_MAX_CACHED_SERVICES = 10_000
 export const DEFAULT_KEY_TTL_MS = 86_400_000

@@ -6,15 +6,16 @@ import type {
   CircuitBackend,
   CircuitConfig,
   CircuitSnapshot,
-  CircuitState,
   OutcomeReport,
   StateChange,
 } from '../../circuit-backend.js'
 import { InMemoryCircuitBackend } from '../memory-backend.js'
+import { admissionOf, AdmitFlights, coveredByCache, denial } from './admissions.js'
 import { BackendHealth } from './backend-health.js'
 import { BreakerCommands } from './breaker-commands.js'
 import { FallbackRouter } from './fallback-router.js'
 import { InflightWork } from './inflight-work.js'
+import { LostState } from './lost-state.js'
 import { PendingFailures } from './pending-failures.js'
 import { plainReport } from './plain-report.js'
 import type {
@@ -23,15 +24,17 @@ import type {
   ConfigMismatch,
   RedisCircuitBackendOptions,
 } from './redis-backend-options.js'
-import { resolveRedisBackendOptions } from './resolve-options.js'
+import { checkKey } from './redis-keys.js'
 import { RedisLink } from './redis-link.js'
+import { resolveRedisBackendOptions } from './resolve-options.js'
 import { SharedView } from './shared-view.js'
 import { StateCache } from './state-cache.js'
+import { subscriptionsLost } from './subscriptions-lost.js'
 import { SuccessTallies } from './success-tallies.js'
 import { verifyRedis } from './verify-redis.js'
 
 /**
- * Circuit breaker state shared by a fleet through Redis (DESIGN §3 D1–D6). One hash per service,
+ * Circuit breaker state shared by a fleet through Redis (DESIGN §3 D1–D7). One hash per service,
  * one Lua script per operation, Redis server time only; a local cache answers closed and open
  * breakers without a round trip; Redis trouble never reaches a caller (the fallback answers).
  */
@@ -49,8 +52,9 @@ export class RedisCircuitBackend implements CircuitBackend {
   private readonly commands: BreakerCommands
   private readonly tallies: SuccessTallies
   private readonly work = new InflightWork()
-  /** Failure reports not yet answered, per service: the next admission waits for the new state. */
-  private readonly failures = new PendingFailures()
+  private readonly flights = new AdmitFlights()
+  /** Reports not yet answered that may open the breaker (failures, cooldowns): the next admission waits. */
+  private readonly pending = new PendingFailures()
   private starting: Promise<void> | undefined
   private closed = false
   /** Transitions this process learns of, from its own calls or any other process's (via pub/sub). */
@@ -69,39 +73,35 @@ export class RedisCircuitBackend implements CircuitBackend {
     this.clock = o.clock ?? systemClock
     const random = o.random ?? Math.random
     const logger = o.logger ?? console
-    this.cache = new StateCache(o.maxCacheAgeMs, o.maxServices)
-    this.view = new SharedView(this.cache, () => this.clock.now(), logger)
-    this.onStateChange = this.view.onStateChange
-    this.onConfigMismatch = this.view.onConfigMismatch
+    const connectTimeoutMs = Math.max(1_000, o.commandTimeoutMs * 4)
     const local = o.localBackend ?? new InMemoryCircuitBackend({ clock: this.clock, random })
     this.router = new FallbackRouter(local, o.onBackendFailure, o.recoveryCheckMs, o.maxServices)
+    this.cache = new StateCache(o.maxCacheAgeMs, o.maxServices)
+    this.view = new SharedView(this.cache, () => this.clock.now(), logger, this.router.mirror)
+    this.onStateChange = this.view.onStateChange
+    this.onConfigMismatch = this.view.onConfigMismatch
+    const { commandTimeoutMs, subscriptionCheckMs } = o
+    const linkOptions = { commandTimeoutMs, connectTimeoutMs, subscriptionCheckMs, clock: this.clock }
     this.link = new RedisLink(
       o.client,
-      o.commandTimeoutMs,
-      (service, message) => this.view.message(service, message),
-      () => {
-        this.cache.clear()
-        if (!this.closed) this.health.schedule()
+      { ...linkOptions, track: this.work.track },
+      {
+        message: (service, message) => this.view.message(service, message),
+        lost: subscriptionsLost(this.cache, logger, () => {
+          if (!this.closed) this.health.schedule() // the background check reconnects the subscriber
+        }),
       },
     )
-    const connectTimeoutMs = Math.max(1_000, o.commandTimeoutMs * 4)
     this.health = new BackendHealth(
       o.failureThreshold,
       o.recoveryCheckMs,
       this.clock,
       logger,
       o.onBackendFailure,
-      async () => {
-        await this.link.connect(connectTimeoutMs)
-        await this.link.cmd.ping()
-      },
+      (key) => this.link.check(key ?? checkKey(this.prefix), connectTimeoutMs),
       this.work.track,
     )
     this.onBackendStateChange = this.health.onChange
-    this.health.onChange(({ to }) => {
-      this.cache.clear()
-      if (to === 'redis') this.router.returning()
-    })
     this.tallies = new SuccessTallies(this.clock, o.flushIntervalMs, (service, config) =>
       this.work.track(this.commands.record(service, config, 'tally', '')),
     )
@@ -116,6 +116,12 @@ export class RedisCircuitBackend implements CircuitBackend {
       (service) => this.tallies.take(service),
       this.work.track,
     )
+    const lost = new LostState(this.commands, this.router, this.view, logger)
+    this.commands.onLoss = lost.handle
+    this.health.onChange(({ to }) => {
+      this.cache.invalidateAll()
+      if (to === 'redis') this.work.track(this.router.returning().then((open) => lost.afterReturn(open)))
+    })
     this.starting = this.link.connect(connectTimeoutMs).then(
       () => void (this.starting = undefined),
       (error: unknown) => {
@@ -134,6 +140,7 @@ export class RedisCircuitBackend implements CircuitBackend {
   /**
    * Resolves once Redis is connected and usable: version >= 7, scripts, keys and pub/sub allowed.
    * Rejects (NOPERM, old version, unreachable) with an Error saying why; calls still work meanwhile.
+   * It touches only `<prefix>:cb:{%ready}`, never a service's key (D7).
    */
   async ready(): Promise<void> {
     await this.starting
@@ -143,17 +150,24 @@ export class RedisCircuitBackend implements CircuitBackend {
   admit(service: string, config: CircuitConfig): Admission | Promise<Admission> {
     if (this.fallbackAnswers) return this.router.admit(service, config)
     if (this.router.isReturning(service)) return this.router.admitReturning(service, config, this.remote)
-    // A failure this process reported may have opened the breaker: answer once Redis has said so
-    // (no extra command; a hung Redis delays this call by the command timeout at most).
-    const pending = this.failures.of(service)
+    // A failure or cooldown this process reported may have opened the breaker: answer once Redis
+    // has said so (no extra command; a hung Redis delays this call by the command timeout at most).
+    const pending = this.pending.of(service)
     if (pending !== undefined) return pending.then(() => this.admit(service, config))
-    const e = this.cache.fresh(service, this.clock.now())
+    const now = this.clock.now()
+    const e = this.cache.fresh(service, now)
     if (e !== undefined) {
       if (e.state === 'closed') return ALLOW
-      const left = e.remainingMs - (this.clock.now() - e.at)
-      if (left > 0) return deny(e.state, left)
+      const left = e.remainingMs - (now - e.at)
+      if (left > 0) return denial(e.state, left, e.cooling)
+      // A provider's cooldown ran out: closed here and now, as the script would close it — no
+      // round trip per waiter, and no probe gate (D6).
+      if (e.cooling) {
+        this.view.endCooldown(service, e)
+        return ALLOW
+      }
     }
-    return this.remoteAdmit(service, config)
+    return this.flights.run(service, () => this.remoteAdmit(service, config))
   }
 
   record(service: string, config: CircuitConfig, report: OutcomeReport): void | Promise<void> {
@@ -173,7 +187,7 @@ export class RedisCircuitBackend implements CircuitBackend {
       return
     }
     const sent = this.commands.record(service, config, report.outcome, redisToken ?? '')
-    if (report.outcome === 'failure') this.failures.add(service, sent)
+    if (report.outcome === 'failure') this.pending.add(service, sent)
     return sent
   }
 
@@ -192,7 +206,11 @@ export class RedisCircuitBackend implements CircuitBackend {
   cooldown(service: string, config: CircuitConfig, ms: number): void | Promise<void> {
     this.router.feed((local) => local.cooldown(service, config, ms))
     if (this.fallbackAnswers) return
-    return this.commands.update(service, config, 'bwCbCooldown', [Math.ceil(ms)])
+    // Redis keeps the longer of the two: a burst of 429s answered together costs one command.
+    if (coveredByCache(this.cache.fresh(service, this.clock.now()), this.clock.now(), ms, config)) return
+    const sent = this.commands.update(service, config, 'bwCbCooldown', [Math.ceil(ms)])
+    this.pending.add(service, sent)
+    return sent
   }
 
   isolate(service: string, config: CircuitConfig): void | Promise<void> {
@@ -227,13 +245,14 @@ export class RedisCircuitBackend implements CircuitBackend {
     await this.work.idle()
   }
 
-  /** Stops the background work and closes both connections; nothing is left running. */
+  /** Stops the background work and closes every connection; nothing is left running. */
   async close(): Promise<void> {
     this.closed = true
     this.health.stop()
     this.tallies.stop()
     await this.whenIdle()
     await this.link.close()
+    await this.whenIdle()
   }
 
   /** Redis is unusable or the backend is closed: the fallback router answers alone. */
@@ -247,16 +266,6 @@ export class RedisCircuitBackend implements CircuitBackend {
 
   private async remoteAdmit(service: string, config: CircuitConfig): Promise<Admission> {
     const r = await this.commands.admit(service, config)
-    if (r === undefined) return this.router.admit(service, config)
-    if (r.kind === 'allow') return ALLOW
-    if (r.kind === 'probe') return { kind: 'probe', token: r.token }
-    return deny(r.state, r.remainingMs)
+    return r === undefined ? this.router.admit(service, config) : admissionOf(r)
   }
-}
-
-/** A breaker that is open (for the time left) or half-open with its probe out (try again at once). */
-function deny(state: CircuitState, remainingMs: number): Admission {
-  return state === 'open'
-    ? { kind: 'deny', retryAfterMs: remainingMs, state: 'open' }
-    : { kind: 'deny', retryAfterMs: 0, state: 'half-open' }
 }

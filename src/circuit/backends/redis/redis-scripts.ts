@@ -1,6 +1,8 @@
 import type { Cluster, Redis } from 'ioredis'
 import type { CircuitState } from '../../circuit-backend.js'
 import { ADMIT_LUA } from './lua/admit.js'
+import { ASSERT_LUA } from './lua/assert.js'
+import { CHECK_LUA } from './lua/check.js'
 import { COOLDOWN_LUA } from './lua/cooldown.js'
 import { ISOLATE_LUA } from './lua/isolate.js'
 import { PEEK_LUA } from './lua/peek.js'
@@ -23,6 +25,7 @@ export const SCRIPTS = {
   bwCbIsolate: ISOLATE_LUA,
   bwCbReset: RESET_LUA,
   bwCbPeek: PEEK_LUA,
+  bwCbAssert: ASSERT_LUA,
 } as const
 
 export type ScriptName = keyof typeof SCRIPTS
@@ -38,16 +41,34 @@ export interface ScriptReply {
   readonly token: string
   /** The stored configuration when it differs from the caller's (the stored one was applied). */
   readonly storedConfig: string
+  /** Open only for a provider's cooldown: it closes (no probe) when `remainingMs` is up. */
+  readonly cooling: boolean
+  /** The hash did not exist before this script ran (new service, or its state was lost). */
+  readonly fresh: boolean
+  /** Why the invalidation message could not be published ('' when it was, or none was due). */
+  readonly publishError: string
 }
 
 type ScriptFn = (key: string, ...args: (string | number)[]) => Promise<unknown>
 
+/** The read-only check script's command name (see lua/check.ts); it answers a number, not a reply. */
+const CHECK = 'bwCbCheck'
+const DEFINED: readonly (readonly [string, string])[] = [...Object.entries(SCRIPTS), [CHECK, CHECK_LUA]]
+
 /** Registers every script on a connection (idempotent per connection). */
 export function defineScripts(client: Redis | Cluster): void {
   const registered = client as unknown as Record<string, unknown>
-  for (const [name, lua] of Object.entries(SCRIPTS)) {
+  for (const [name, lua] of DEFINED) {
     if (typeof registered[name] !== 'function') client.defineCommand(name, { numberOfKeys: 1, lua })
   }
+}
+
+/** Runs the read-only check script on `key`; resolves with the server time it read. */
+export async function runCheck(client: Redis | Cluster, key: string): Promise<number> {
+  const fn = (client as unknown as Record<string, ScriptFn>)[CHECK]!
+  const time = Number(await fn.call(client, key))
+  if (!Number.isFinite(time)) throw new Error(`unexpected check script reply: ${String(time)}`)
+  return time
 }
 
 /** Runs one script on one key and parses its reply. */
@@ -62,7 +83,7 @@ export async function runScript(
 }
 
 function parseReply(raw: unknown): ScriptReply {
-  if (!Array.isArray(raw) || raw.length < 7)
+  if (!Array.isArray(raw) || raw.length < 10)
     throw new Error(`unexpected breaker script reply: ${String(raw)}`)
   const remaining = Number(raw[3])
   return {
@@ -73,5 +94,8 @@ function parseReply(raw: unknown): ScriptReply {
     failures: Number(raw[4]),
     token: String(raw[5]),
     storedConfig: String(raw[6]),
+    cooling: String(raw[7]) === '1',
+    fresh: String(raw[8]) === '1',
+    publishError: String(raw[9]),
   }
 }

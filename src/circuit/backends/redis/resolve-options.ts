@@ -1,5 +1,6 @@
 import {
   invalidOption,
+  MAX_TIMER_MS,
   optionalFunction,
   optionalNumber,
   optionalOneOf,
@@ -18,6 +19,7 @@ import {
   DEFAULT_MAX_CACHED_SERVICES,
   DEFAULT_PREFIX,
   DEFAULT_RECOVERY_CHECK_MS,
+  DEFAULT_SUBSCRIPTION_CHECK_MS,
   type RedisCircuitBackendOptions,
 } from './redis-backend-options.js'
 import { isRedisClient } from './redis-link.js'
@@ -75,6 +77,13 @@ export function resolveRedisBackendOptions(options: RedisCircuitBackendOptions):
       o.recoveryCheckMs,
       DEFAULT_RECOVERY_CHECK_MS,
       positive,
+    ),
+    subscriptionCheckMs: optionalNumber(
+      OWNER,
+      'subscriptionCheckMs',
+      o.subscriptionCheckMs,
+      DEFAULT_SUBSCRIPTION_CHECK_MS,
+      { above: 0, max: MAX_TIMER_MS },
     ),
     maxCacheAgeMs: optionalNumber(OWNER, 'maxCacheAgeMs', o.maxCacheAgeMs, DEFAULT_MAX_CACHE_AGE_MS, {
       min: 0,

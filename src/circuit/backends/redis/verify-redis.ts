@@ -1,12 +1,13 @@
 import type { CircuitConfig } from '../../circuit-backend.js'
 import type { BackendHealth } from './backend-health.js'
 import type { BreakerCommands } from './breaker-commands.js'
-import { breakerChannel, breakerKey } from './redis-keys.js'
+import { breakerChannel, checkKey } from './redis-keys.js'
 import type { RedisLink } from './redis-link.js'
+import { runCheck } from './redis-scripts.js'
 
 const MIN_MAJOR = 7
 
-/** Configuration used only by `ready()` to exercise the scripts on a scratch key. */
+/** Configuration used only by `ready()` to exercise the scripts on the check key. */
 const READY_CONFIG: CircuitConfig = Object.freeze({
   threshold: 1,
   recoveryMs: 1,
@@ -15,11 +16,16 @@ const READY_CONFIG: CircuitConfig = Object.freeze({
   probeLeaseMs: 1,
 })
 
+/** The check key's TTL: it is scratch, gone a minute after the last `ready()`. */
+const READY_TTL_MS = 60_000
+
 /**
  * What `ready()` checks once the first connection attempt has settled, so a misconfigured Redis
  * fails at start-up rather than silently on the call path: Redis reachable, server version >= 7
- * (sharded pub/sub, script flags), and that this user may run the scripts on breaker keys and
- * publish and subscribe on their channels (ACL NOPERM otherwise).
+ * (sharded pub/sub, script flags), and that this user may run the scripts (the writing ones and
+ * the read-only recovery check), publish their invalidation messages, and subscribe to breaker
+ * channels (ACL NOPERM otherwise). Everything happens on `<prefix>:cb:{%ready}` and its channel,
+ * which no service's key can be (D7).
  */
 export async function verifyRedis(
   link: RedisLink,
@@ -32,8 +38,7 @@ export async function verifyRedis(
       cause: health.error,
     })
   }
-  const key = breakerKey(prefix, '__ready__')
-  const channel = breakerChannel(key)
+  const key = checkKey(prefix)
   const fail = (what: string, error?: unknown): never => {
     const reason = error instanceof Error ? error.message : String(error ?? '')
     throw new Error(`RedisCircuitBackend: Redis is not usable: ${what}${reason ? `: ${reason}` : ''}`, {
@@ -52,23 +57,23 @@ export async function verifyRedis(
       `Redis >= ${MIN_MAJOR}.0 is required, found ${version ? `${version[1]}.${version[2]}` : 'an unknown version'}`,
     )
   }
+  let publishError = ''
   try {
-    await commands.script('bwCbReset', key, READY_CONFIG, [])
-    await commands.script('bwCbAdmit', key, READY_CONFIG, ['ready'])
+    const reset = await commands.script('bwCbReset', key, READY_CONFIG, [], READY_TTL_MS)
+    await commands.script('bwCbAdmit', key, READY_CONFIG, ['ready'], READY_TTL_MS)
+    await runCheck(link.cmd, key)
+    publishError = reset.publishError
   } catch (error) {
     fail(
       'the breaker scripts cannot run on breaker keys (check the ACL: EVALSHA, EVAL, HSET, PEXPIRE, PUBLISH/SPUBLISH)',
       error,
     )
   }
+  if (publishError !== '') {
+    fail('the breaker scripts cannot publish invalidations (check the ACL: PUBLISH/SPUBLISH)', publishError)
+  }
   try {
-    if (link.cluster) {
-      await link.sub.ssubscribe(channel)
-      await link.sub.sunsubscribe(channel)
-    } else {
-      await link.sub.subscribe(channel)
-      await link.sub.unsubscribe(channel)
-    }
+    await link.subscriber.probe(breakerChannel(key))
   } catch (error) {
     fail('cannot subscribe to breaker channels (check the ACL channel rules)', error)
   }
