@@ -195,11 +195,13 @@ async function outage() {
   const guard = llmGuard({ circuit: { recoveryMs: OUTAGE.recoveryMs, maxRecoveryMs: OUTAGE.recoveryMs } })
   let openedAt
   const refusedMs = []
+  const halfOpenAt = []
   // Every caller has asked once before the outage (the provider's first request per caller is a 429).
   await burstOnce(guard, provider.url, 0, OUTAGE.callers)
   guard.circuit.onStateChange((e) => {
-    if (e.service === OUTAGE.service && e.to === 'open' && openedAt === undefined)
-      openedAt = performance.now()
+    if (e.service !== OUTAGE.service) return
+    if (e.to === 'open' && openedAt === undefined) openedAt = performance.now()
+    if (e.to === 'half-open') halfOpenAt.push(performance.now())
   })
   let running = true
   provider.down = true
@@ -222,16 +224,19 @@ async function outage() {
   running = false
   await Promise.all(loops)
   await provider.close()
-  const sinceOpen = openedAt === undefined ? [] : provider.downHits.filter((t) => t > openedAt)
-  const windows = openedAt === undefined ? 0 : (downAt + OUTAGE.downMs - openedAt) / OUTAGE.recoveryMs
+  // Requests sent before the breaker opened may still arrive after it: everything up to the first
+  // half-open is the burst; after it, each half-open window should let exactly one probe through.
+  const firstProbeWindow = halfOpenAt[0] ?? Number.POSITIVE_INFINITY
+  const probes = provider.downHits.filter((t) => t >= firstProbeWindow).length
   return {
     ...OUTAGE,
     openAfterMs: openedAt === undefined ? Number.NaN : openedAt - downAt,
-    beforeOpen: provider.downHits.length - sinceOpen.length,
+    beforeFirstProbe: provider.downHits.length - probes,
     refused: refusedMs.length,
     refusedP50Ms: quantile(refusedMs, 0.5),
     refusedP99Ms: quantile(refusedMs, 0.99),
-    probesPerWindow: windows > 0 ? sinceOpen.length / Math.floor(windows) : Number.NaN,
+    windows: halfOpenAt.length,
+    probesPerWindow: halfOpenAt.length > 0 ? probes / halfOpenAt.length : Number.NaN,
   }
 }
 
@@ -270,9 +275,11 @@ export function burstSection({ rows, outage: o }) {
     `Outage: ${o.callers} callers call in a loop (5 ms apart) while the provider answers 503 for ${o.downMs} ms;`,
     `\`circuit: { recoveryMs: ${o.recoveryMs}, maxRecoveryMs: ${o.recoveryMs} }\`, everything else the defaults.`,
     '',
-    '| opened after | requests before it opened | calls refused while open | refusal latency p50 / p99 | probes per recovery window |',
-    '|---:|---:|---:|---:|---:|',
-    `| ${Math.round(o.openAfterMs)} ms | ${o.beforeOpen} | ${o.refused} | ${o.refusedP50Ms.toFixed(2)} / ${o.refusedP99Ms.toFixed(2)} ms | ${o.probesPerWindow.toFixed(2)} |`,
+    'Requests sent before the breaker opened count toward "before the first probe" even when they arrive after it.',
+    '',
+    '| opened after | requests before the first probe | calls refused while open | refusal latency p50 / p99 | recovery windows | probes per window |',
+    '|---:|---:|---:|---:|---:|---:|',
+    `| ${Math.round(o.openAfterMs)} ms | ${o.beforeFirstProbe} | ${o.refused} | ${o.refusedP50Ms.toFixed(2)} / ${o.refusedP99Ms.toFixed(2)} ms | ${o.windows} | ${o.probesPerWindow.toFixed(2)} |`,
     '',
   ]
 }
