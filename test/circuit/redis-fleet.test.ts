@@ -186,4 +186,32 @@ describe('fleet of processes meeting a provider cooldown', () => {
       await provider.close()
     }
   }, 60_000)
+
+  it('D6 R7 1 000 callers through llmGuard across 4 processes, each meeting one 429 with Retry-After: every caller succeeds', async () => {
+    const CALLERS = 250
+    const provider = await startScriptedProvider()
+    provider.limitBurst(P * CALLERS, 100)
+    const fleet = await startFleet({
+      processes: P,
+      provider,
+      threshold: THRESHOLD,
+      recoveryMs: 30_000, // the preset's default: a half-open gate would strand callers for good
+      redis: { port: redis.port },
+      prefix: testPrefix('fleet-llm-burst'),
+      scenario: 'burst',
+      callers: CALLERS,
+      guard: 'llm',
+    })
+    try {
+      await Promise.all(Array.from({ length: P }, (_, i) => fleet.ask(i, { type: 'go' }, 'burst-done')))
+      const calls: FleetCall[] = fleet.calls
+      expect(calls.filter((c) => c.outcome !== 'ok')).toEqual([])
+      expect(calls).toHaveLength(P * CALLERS)
+      expect(provider.answered.get(429)).toBe(P * CALLERS)
+      expect(provider.answered.get(200)).toBe(P * CALLERS)
+    } finally {
+      await fleet.stop()
+      await provider.close()
+    }
+  }, 60_000)
 })

@@ -89,6 +89,8 @@ export interface FleetOptions {
   scenario?: 'loop' | 'burst'
   /** Callers per process ('burst'). */
   callers?: number
+  /** 'llm': calls go through llmGuard() on the breaker (its retry waits); default the bare breaker. */
+  guard?: 'circuit' | 'llm'
   pauseMs?: number
   recoveryCheckMs?: number
   subscriptionCheckMs?: number
@@ -135,6 +137,7 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
         FLEET_PREFIX: o.prefix,
         FLEET_SCENARIO: o.scenario ?? 'loop',
         FLEET_CALLERS: String(o.callers ?? 1),
+        FLEET_GUARD: o.guard ?? 'circuit',
         FLEET_LOG: '1',
         FLEET_RECOVERY_CHECK_MS: String(o.recoveryCheckMs ?? 1_000),
         FLEET_SUBSCRIPTION_CHECK_MS: String(o.subscriptionCheckMs ?? 1_000),

@@ -8,6 +8,8 @@
  * FLEET_CALLERS callers at once on {type:'go'}, each calling until it succeeds, waiting out every
  * Retry-After and cooldown it meets (what the retry layer does), then {type:'burst-done'}.
  * 'burst' requests go to FLEET_PROVIDER_URL/c<caller>, so the provider can tell callers apart.
+ * FLEET_GUARD=llm runs every call through llmGuard() on the same breaker: one call per caller,
+ * whose retry layer does the waiting.
  * The parent may also send {type:'admit', count} (backend admissions, answered {type:'admitted',
  * kinds}), {type:'isolate'} / {type:'reset'} (answered {type:'done'}), {type:'status'} (answered
  * {type:'status', backend, state}), and 'stop'. With FLEET_LOG=1 the backend's log lines are
@@ -17,6 +19,7 @@ import { Cluster, Redis } from 'ioredis'
 import { RedisCircuitBackend } from '../../../src/circuit/backends/redis/index.js'
 import { circuitGuard } from '../../../src/circuit/circuit-guard.js'
 import { isBrokenCircuitError } from '../../../src/core/errors/broken-circuit-error.js'
+import { llmGuard } from '../../../src/presets/llm-guard.js'
 import type { ToWorker } from './fleet-protocol.js'
 
 const env = (name: string): string => {
@@ -62,19 +65,27 @@ const backend =
         recoveryCheckMs: Number(process.env.FLEET_RECOVERY_CHECK_MS ?? '1000'),
         subscriptionCheckMs: Number(process.env.FLEET_SUBSCRIPTION_CHECK_MS ?? '1000'),
       })
-const guard = circuitGuard({
+const breakerOptions = {
   service: 'provider',
   threshold,
   recoveryMs,
   maxRecoveryMs: recoveryMs,
   ...(backend ? { backend } : {}),
-})
+}
+// FLEET_GUARD=llm: each call goes through the whole preset (its retry layer waits out 429s and
+// cooldowns by itself); otherwise through the bare breaker, with the waiting done here.
+const preset = process.env.FLEET_GUARD === 'llm'
+const llm = preset
+  ? llmGuard({ circuit: breakerOptions, backpressure: { hardLimit: 10_000, maxQueue: 0 } })
+  : undefined
+const guard = llm?.circuit ?? circuitGuard(breakerOptions)
+const calls = llm ?? guard
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** One call to the provider through the guard, reported to the parent; resolves with what happened. */
 async function call(caller: number): Promise<{ outcome: string; waitMs: number }> {
-  const result = await guard
+  const result = await calls
     .execute(async ({ signal }) => {
       // 'burst' callers are told apart by path; 'loop' keeps the URL as given (bench/fleet.mjs reads it).
       const url = scenario === 'burst' ? `${providerUrl}/c${caller}` : providerUrl
@@ -113,7 +124,7 @@ async function burst(): Promise<void> {
   const one = async (caller: number): Promise<void> => {
     for (;;) {
       const { outcome, waitMs } = await call(caller)
-      if (outcome === 'ok' || stopping) return
+      if (outcome === 'ok' || stopping || preset) return
       // A retry layer waits out what it was told (never earlier); a refusal of another kind
       // (a probe gate, an outage) is counted by the parent and tried again shortly.
       await sleep(Math.max(1, Number.isFinite(waitMs) ? waitMs : pauseMs))
