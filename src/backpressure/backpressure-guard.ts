@@ -15,7 +15,8 @@ import {
   optionalClock,
 } from '../core/validate.js'
 import type { BackpressureOptions, ShedEvent, SoftAction, SoftLimitEvent } from './backpressure-options.js'
-import { WaitQueue, type Waiting } from './wait-queue.js'
+import { WaitQueue } from '../core/wait-queue.js'
+import type { Waiting } from './waiting.js'
 
 const OWNER = 'backpressureGuard'
 const SOFT_ACTIONS: readonly SoftAction[] = ['warn', 'shed-background']
@@ -37,7 +38,7 @@ export class BackpressureGuard extends GuardBase {
   private readonly clock: Clock
   private readonly service: string | undefined
   private readonly shedBackground: boolean
-  private readonly queue = new WaitQueue()
+  private readonly queue = new WaitQueue<Waiting>()
   private inflight = 0
   private cost = 0
   private readonly softEmitter = new EventEmitter<SoftLimitEvent>()
