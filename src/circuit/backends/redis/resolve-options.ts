@@ -1,7 +1,7 @@
 import {
   invalidOption,
   MAX_TIMER_MS,
-  optionalFunction,
+  optionalRandom,
   optionalNumber,
   optionalOneOf,
   optionalString,
@@ -103,6 +103,6 @@ export function resolveRedisBackendOptions(options: RedisCircuitBackendOptions):
     logger,
     localBackend: optionalBackend(OWNER, o.localBackend),
     clock: optionalClock(OWNER, o.clock),
-    random: optionalFunction<() => number>(OWNER, 'random', o.random),
+    random: optionalRandom(OWNER, o.random),
   }
 }
