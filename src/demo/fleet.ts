@@ -107,7 +107,6 @@ export async function runFleet(o: RunFleetOptions): Promise<DemoSummary> {
       o.signal?.removeEventListener('abort', interrupted)
       table.stop()
     }
-    const stored = await Promise.all(SERVICES.map((service) => redis.hget(breakerKey(prefix, service), 'st')))
     const summary = summarize(
       {
         mode: 'fleet',
@@ -120,7 +119,7 @@ export async function runFleet(o: RunFleetOptions): Promise<DemoSummary> {
     )
     summary.shared = {
       prefix,
-      states: Object.fromEntries(SERVICES.map((service, i) => [service, stored[i] ?? 'closed'])),
+      states: results[0]!.sharedStates,
       backendFallbacks: results.reduce((n, r) => n + r.backendFallbacks, 0),
     }
     out('')
@@ -134,9 +133,6 @@ export async function runFleet(o: RunFleetOptions): Promise<DemoSummary> {
     await fake.close()
   }
 }
-
-/** The shared breaker's hash (`<prefix>:cb:{<service>}`; these service names need no escaping). */
-const breakerKey = (prefix: string, service: string): string => `${prefix}:cb:{${service}}`
 
 /** Removes this run's keys (the breakers and the backend's readiness check key): a demo leaves nothing behind. */
 async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
