@@ -1,11 +1,11 @@
 import type { Cluster, Redis } from 'ioredis'
-import { InflightWork } from '../../circuit/backends/redis/inflight-work.js'
+import { InflightWork } from '../../redis-common/inflight-work.js'
 import type { BackendState } from '../../circuit/backends/redis/redis-backend-options.js'
 import { escapeService } from '../../circuit/backends/redis/redis-keys.js'
-import { closeConnection } from '../../circuit/backends/redis/redis-link.js'
+import { closeConnection, connectBounded } from '../../redis-common/connection.js'
 import { systemClock, type Clock } from '../../core/clock.js'
 import { BackendHealth } from '../../redis-common/backend-health.js'
-import { connectWithin, openCommandConnection } from '../../redis-common/command-connection.js'
+import { openCommandConnection } from '../../redis-common/command-connection.js'
 import { requireRedis7 } from '../../redis-common/redis-version.js'
 import { defineScripts, runScript } from '../../redis-common/scripts.js'
 import { DEFAULT_MAX_RATE_LIMIT_SERVICES } from '../memory-store.js'
@@ -87,7 +87,7 @@ export class RedisRateLimitStore implements RateLimitStore {
         shared: 'the fleet budget',
       },
       async () => {
-        await connectWithin(this.cmd, connectTimeoutMs)
+        await connectBounded(this.cmd, connectTimeoutMs)
         // A script, not PING: the check proves the scripts run (D7).
         await this.script('bwRlPeek', this.key('__ready__'), commonArgs(READY_BUDGET, 1, undefined, 0))
       },
@@ -97,7 +97,7 @@ export class RedisRateLimitStore implements RateLimitStore {
     this.health.onChange(({ to }) => {
       if (to === 'redis') this.share.clear()
     })
-    this.starting = connectWithin(this.cmd, connectTimeoutMs).then(
+    this.starting = connectBounded(this.cmd, connectTimeoutMs).then(
       () => void (this.starting = undefined),
       (error: unknown) => {
         this.starting = undefined

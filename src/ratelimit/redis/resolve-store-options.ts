@@ -1,4 +1,4 @@
-import { isRedisClient } from '../../circuit/backends/redis/redis-link.js'
+import { isRedisClient } from '../../redis-common/connection.js'
 import {
   DEFAULT_BACKEND_FAILURE_THRESHOLD,
   DEFAULT_COMMAND_TIMEOUT_MS,

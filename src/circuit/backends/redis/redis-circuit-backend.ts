@@ -14,7 +14,7 @@ import { admissionOf, AdmitFlights, coveredByCache, denial } from './admissions.
 import { BackendHealth } from './backend-health.js'
 import { BreakerCommands } from './breaker-commands.js'
 import { FallbackRouter } from './fallback-router.js'
-import { InflightWork } from './inflight-work.js'
+import { InflightWork } from '../../../redis-common/inflight-work.js'
 import { LostState } from './lost-state.js'
 import { PendingFailures } from './pending-failures.js'
 import { plainReport } from './plain-report.js'

@@ -22,7 +22,7 @@ import {
   DEFAULT_SUBSCRIPTION_CHECK_MS,
   type RedisCircuitBackendOptions,
 } from './redis-backend-options.js'
-import { isRedisClient } from './redis-link.js'
+import { isRedisClient } from '../../../redis-common/connection.js'
 
 const OWNER = 'RedisCircuitBackend'
 const MODES: readonly BackendFailureMode[] = ['local', 'allow', 'deny']
