@@ -1,11 +1,10 @@
+import { requireRedis7 } from '../../../redis-common/redis-version.js'
 import type { CircuitConfig } from '../../circuit-backend.js'
 import type { BackendHealth } from './backend-health.js'
 import type { BreakerCommands } from './breaker-commands.js'
 import { breakerChannel, checkKey } from './redis-keys.js'
 import type { RedisLink } from './redis-link.js'
 import { runCheck } from './redis-scripts.js'
-
-const MIN_MAJOR = 7
 
 /** Configuration used only by `ready()` to exercise the scripts on the check key. */
 const READY_CONFIG: CircuitConfig = Object.freeze({
@@ -45,18 +44,7 @@ export async function verifyRedis(
       cause: error,
     })
   }
-  let info = ''
-  try {
-    info = String(await link.cmd.info('server'))
-  } catch (error) {
-    fail('INFO server failed', error)
-  }
-  const version = /redis_version:(\d+)\.(\d+)/.exec(info)
-  if (version === null || Number(version[1]) < MIN_MAJOR) {
-    fail(
-      `Redis >= ${MIN_MAJOR}.0 is required, found ${version ? `${version[1]}.${version[2]}` : 'an unknown version'}`,
-    )
-  }
+  await requireRedis7(link.cmd, 'RedisCircuitBackend')
   let publishError = ''
   try {
     const reset = await commands.script('bwCbReset', key, READY_CONFIG, [], READY_TTL_MS)
