@@ -1,10 +1,24 @@
-import type {
-  BackendLogger,
-  BackendState,
-  BackendStateChange,
-} from '../circuit/backends/redis/redis-backend-options.js'
 import { setTimer, type Clock } from '../core/clock.js'
 import { EventEmitter } from '../core/events.js'
+
+/** Where a component's answers come from: the shared state in Redis, or its per-process fallback. */
+export type BackendState = 'redis' | 'fallback'
+
+export interface BackendStateChange {
+  readonly from: BackendState
+  readonly to: BackendState
+  /** The Redis error that caused the fallback (absent when returning to Redis). */
+  readonly error?: unknown
+}
+
+/**
+ * Anything with console-like methods; only `warn` is required. Each line is one transition;
+ * `details` carries the same facts as fields for a structured logger.
+ */
+export interface BackendLogger {
+  warn(message: string, details?: unknown): void
+  info?(message: string, details?: unknown): void
+}
 
 /** How a component on Redis names itself and its fallback in the two log lines it writes. */
 export interface HealthWording {
@@ -14,19 +28,36 @@ export interface HealthWording {
   readonly fallback: string
   /** What is shared again once Redis is back, e.g. 'the fleet budget'. */
   readonly shared: string
+  /** Facts every line carries as fields (which fallback, …). */
+  readonly details?: Readonly<Record<string, unknown>>
 }
 
 /**
- * Whether Redis is usable (D5), for any component that keeps shared state there. Counts
- * consecutive backend errors; at `failureThreshold` it switches to the fallback, logs once and
- * raises an event, then checks Redis in the background every `recoveryCheckMs` (never with live
- * traffic) until a check succeeds, and logs and raises the event again.
+ * Redis refusing a command for this user (ACL): `NOPERM` on the command itself, or the message a
+ * script gets when a command inside it is refused. Such an error does not go away by trying again,
+ * so it switches to the fallback at once instead of being counted toward the threshold.
+ */
+const REFUSED = /NOPERM|no permissions|can't run this command/i
+
+/** True for an error that says this user may not do what the component needs (see REFUSED). */
+export function isRefusal(error: unknown): boolean {
+  return REFUSED.test(error instanceof Error ? error.message : String(error))
+}
+
+/**
+ * Whether Redis is usable (D5, D7), for any component that keeps shared state there. Counts
+ * consecutive backend errors; at `failureThreshold` (or at once for a refusal) it switches to the
+ * fallback, logs once and raises an event, then checks Redis in the background every
+ * `recoveryCheckMs` (never with live traffic) until a check succeeds, and logs and raises the
+ * event again. The check is given the key of the command that failed last, so it tests the shard
+ * that failed, not whichever answers first.
  */
 export class BackendHealth {
   state: BackendState = 'redis'
   private errors = 0
   private cancelCheck: (() => void) | undefined
   private lastError: unknown
+  private failedKey: string | undefined
   private stopped = false
   private readonly emitter = new EventEmitter<BackendStateChange>()
   readonly onChange = this.emitter.addListener
@@ -37,8 +68,8 @@ export class BackendHealth {
     private readonly clock: Clock,
     private readonly logger: BackendLogger,
     private readonly wording: HealthWording,
-    /** Runs one background check; resolves when Redis is usable again, rejects otherwise. */
-    private readonly check: () => Promise<void>,
+    /** Runs one background check on `key` (undefined: no command failed yet); rejects if Redis is unusable. */
+    private readonly check: (key: string | undefined) => Promise<void>,
     private readonly track: (work: Promise<unknown>) => void,
   ) {}
 
@@ -52,11 +83,12 @@ export class BackendHealth {
     this.errors = 0
   }
 
-  /** A command failed; switches to the fallback when the threshold is reached. */
-  failed(error: unknown): void {
+  /** A command on `key` failed; switches to the fallback at the threshold, or at once for a refusal. */
+  failed(error: unknown, key?: string): void {
     this.lastError = error
+    if (key !== undefined) this.failedKey = key
     if (this.state !== 'redis') return
-    if (++this.errors >= this.failureThreshold) this.fallBack(error)
+    if (++this.errors >= this.failureThreshold || isRefusal(error)) this.fallBack(error)
   }
 
   /** Switches to the fallback at once (the first connection failed). */
@@ -64,15 +96,16 @@ export class BackendHealth {
     this.lastError = error
     if (this.state === 'fallback') return
     this.state = 'fallback'
-    const { subject, fallback } = this.wording
+    const { subject, fallback, details } = this.wording
     this.logger.warn(
       `breakwater: ${subject} unusable (${describe(error)}); answering from ${fallback} until a background check succeeds`,
+      { ...details, from: 'redis', to: 'fallback', error: describe(error) },
     )
     this.emitter.emit({ from: 'redis', to: 'fallback', error })
     this.schedule()
   }
 
-  /** Starts a background check unless one is pending. */
+  /** Starts a background check unless one is pending (also used when only a subscriber is down). */
   schedule(): void {
     if (this.cancelCheck !== undefined || this.stopped) return
     this.cancelCheck = setTimer(this.clock, this.recoveryCheckMs, () => {
@@ -83,7 +116,7 @@ export class BackendHealth {
 
   private async runCheck(): Promise<void> {
     try {
-      await this.check()
+      await this.check(this.failedKey)
     } catch (error) {
       this.lastError = error
       if (!this.stopped) this.schedule()
@@ -93,10 +126,12 @@ export class BackendHealth {
       this.state = 'redis'
       this.errors = 0
       this.lastError = undefined
-      const { subject, shared } = this.wording
+      this.failedKey = undefined
+      const { subject, shared, details } = this.wording
       ;(this.logger.info ?? this.logger.warn).call(
         this.logger,
         `breakwater: ${subject} reachable again; ${shared} is back in use`,
+        { ...details, from: 'fallback', to: 'redis' },
       )
       this.emitter.emit({ from: 'fallback', to: 'redis' })
     }

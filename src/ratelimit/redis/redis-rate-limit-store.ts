@@ -1,13 +1,13 @@
 import type { Cluster, Redis } from 'ioredis'
 import { InflightWork } from '../../redis-common/inflight-work.js'
-import type { BackendState } from '../../circuit/backends/redis/redis-backend-options.js'
-import { escapeService } from '../../circuit/backends/redis/redis-keys.js'
 import { closeConnection, connectBounded } from '../../redis-common/connection.js'
 import { systemClock, type Clock } from '../../core/clock.js'
-import { BackendHealth } from '../../redis-common/backend-health.js'
+import { BackendHealth, type BackendState } from '../../redis-common/backend-health.js'
 import { openCommandConnection } from '../../redis-common/command-connection.js'
-import { requireRedis7 } from '../../redis-common/redis-version.js'
+import { FirstConnection } from '../../redis-common/first-connection.js'
+import { notUsable, requireReachable, requireRedis7 } from '../../redis-common/ready-checks.js'
 import { defineScripts, runScript } from '../../redis-common/scripts.js'
+import { scratchKey, serviceKey } from '../../redis-common/service-key.js'
 import { DEFAULT_MAX_RATE_LIMIT_SERVICES } from '../memory-store.js'
 import type {
   BudgetObservation,
@@ -54,7 +54,7 @@ export class RedisRateLimitStore implements RateLimitStore {
   private readonly activeProcessMs: number
   /** Names this process in the services' hashes, for the count of active processes. */
   private readonly processId = `${process.pid}.${Math.floor(Math.random() * 2 ** 32).toString(36)}`
-  private starting: Promise<void> | undefined
+  private readonly first: FirstConnection
   private closed = false
   /** Switches between the fleet budget in Redis and the per-process share. */
   readonly onBackendStateChange: BackendHealth['onChange']
@@ -86,10 +86,12 @@ export class RedisRateLimitStore implements RateLimitStore {
         fallback: 'a per-process share of each budget',
         shared: 'the fleet budget',
       },
-      async () => {
+      async (key) => {
         await connectBounded(this.cmd, connectTimeoutMs)
-        // A script, not PING: the check proves the scripts run (D7).
-        await this.script('bwRlPeek', this.key('__ready__'), commonArgs(READY_BUDGET, 1, undefined, 0))
+        // A script, not PING, on the key that failed last (its shard): the check proves the
+        // scripts run there (D7). Peek writes nothing, so a service's key is safe to check on.
+        const on = key ?? scratchKey(this.prefix, 'rl')
+        await this.script('bwRlPeek', on, commonArgs(READY_BUDGET, 1, undefined, 0))
       },
       this.work.track,
     )
@@ -97,14 +99,13 @@ export class RedisRateLimitStore implements RateLimitStore {
     this.health.onChange(({ to }) => {
       if (to === 'redis') this.share.clear()
     })
-    this.starting = connectBounded(this.cmd, connectTimeoutMs).then(
-      () => void (this.starting = undefined),
-      (error: unknown) => {
-        this.starting = undefined
+    this.first = new FirstConnection(
+      connectBounded(this.cmd, connectTimeoutMs),
+      (error) => {
         if (!this.closed) this.health.fallBack(error)
       },
+      this.work.track,
     )
-    this.work.track(this.starting)
   }
 
   /** `'redis'` while the fleet budget answers, `'fallback'` while each process uses its share. */
@@ -114,30 +115,28 @@ export class RedisRateLimitStore implements RateLimitStore {
 
   /**
    * Resolves once Redis is connected and usable: version >= 7, and this user may run the scripts
-   * on rate limit keys. Rejects with an Error saying why; calls are answered meanwhile.
+   * on rate limit keys. Rejects with an Error saying why; calls are answered meanwhile. It
+   * touches only `<prefix>:rl:{%ready}`, never a service's key (D7).
    */
   async ready(): Promise<void> {
-    await this.starting
-    if (this.health.state === 'fallback') {
-      throw new Error(`${OWNER}: Redis is unreachable: ${String(this.health.error)}`, {
-        cause: this.health.error,
-      })
-    }
+    await this.first.pending
+    requireReachable(OWNER, this.health)
     await requireRedis7(this.cmd, OWNER)
+    const key = scratchKey(this.prefix, 'rl')
     try {
-      await this.script('bwRlLearn', this.key('__ready__'), commonArgs(READY_BUDGET, 60_000, undefined, 0))
+      await this.script('bwRlLearn', key, commonArgs(READY_BUDGET, 60_000, undefined, 0))
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error)
-      throw new Error(
-        `${OWNER}: Redis is not usable: the rate limit scripts cannot run on its keys (check the ACL: EVALSHA, EVAL, HSET, HDEL, PEXPIRE): ${reason}`,
-        { cause: error },
+      throw notUsable(
+        OWNER,
+        'the rate limit scripts cannot run on its keys (check the ACL: EVALSHA, EVAL, HSET, HDEL, PEXPIRE)',
+        error,
       )
     }
   }
 
   /** The service's hash. */
   key(service: string): string {
-    return `${this.prefix}:rl:{${escapeService(service)}}`
+    return serviceKey(this.prefix, 'rl', service)
   }
 
   take(service: string, budget: RateLimitBudget, request: TakeRequest): BudgetReply | Promise<BudgetReply> {
@@ -188,7 +187,7 @@ export class RedisRateLimitStore implements RateLimitStore {
     request: TakeRequest,
   ): Promise<BudgetReply> {
     // Until the first connection attempt settles, commands would fail for want of an offline queue.
-    if (this.starting !== undefined) await this.starting
+    if (this.first.pending !== undefined) await this.first.pending
     const now = this.clock.now()
     const pending = this.view.takePending(service, now, budget.windowMs)
     const extra = takeArgs(
@@ -236,16 +235,17 @@ export class RedisRateLimitStore implements RateLimitStore {
     ageMs: number,
     extra: readonly string[],
   ): Promise<BudgetReply | undefined> {
-    if (this.starting !== undefined) await this.starting
+    if (this.first.pending !== undefined) await this.first.pending
     if (this.fallbackAnswers) return undefined
     const args = [...commonArgs(budget, this.keyTtlMs, observation, ageMs), ...extra]
+    const key = this.key(service)
     let raw: unknown
     try {
-      const sent = this.script(name, this.key(service), args)
+      const sent = this.script(name, key, args)
       this.work.track(sent)
       raw = await sent
     } catch (error) {
-      this.health.failed(error)
+      this.health.failed(error, key)
       return undefined
     }
     this.health.ok()

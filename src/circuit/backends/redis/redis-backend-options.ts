@@ -1,19 +1,12 @@
 import type { Cluster, Redis } from 'ioredis'
 import type { Clock } from '../../../core/clock.js'
+import type { BackendLogger } from '../../../redis-common/backend-health.js'
 import type { CircuitBackend, CircuitConfig } from '../../circuit-backend.js'
 
 /** What the backend does with calls while Redis is unusable (D5). */
 export type BackendFailureMode = 'local' | 'allow' | 'deny'
 
-/** Where admissions come from: the shared breaker in Redis, or the fallback. */
-export type BackendState = 'redis' | 'fallback'
-
-export interface BackendStateChange {
-  readonly from: BackendState
-  readonly to: BackendState
-  /** The Redis error that caused the fallback (absent when returning to Redis). */
-  readonly error?: unknown
-}
+export type { BackendLogger, BackendState, BackendStateChange } from '../../../redis-common/backend-health.js'
 
 export interface ConfigMismatch {
   readonly service: string
@@ -21,16 +14,6 @@ export interface ConfigMismatch {
   readonly local: CircuitConfig
   /** The configuration stored in Redis, which the shared breaker keeps applying until `reset()`. */
   readonly stored: CircuitConfig | string
-}
-
-/**
- * Anything with console-like methods; only `warn` is required. Each line is one transition (or
- * one configuration mismatch); `details` carries the same facts as fields (service, from, to,
- * reason…) for a structured logger.
- */
-export interface BackendLogger {
-  warn(message: string, details?: unknown): void
-  info?(message: string, details?: unknown): void
 }
 
 export interface RedisCircuitBackendOptions {

@@ -1,5 +1,8 @@
 import { systemClock, type Clock } from '../../../core/clock.js'
 import type { Event } from '../../../core/events.js'
+import { BackendHealth } from '../../../redis-common/backend-health.js'
+import { FirstConnection } from '../../../redis-common/first-connection.js'
+import { InflightWork } from '../../../redis-common/inflight-work.js'
 import { ALLOW } from '../../breaker-state.js'
 import type {
   Admission,
@@ -11,10 +14,8 @@ import type {
 } from '../../circuit-backend.js'
 import { InMemoryCircuitBackend } from '../memory-backend.js'
 import { admissionOf, AdmitFlights, coveredByCache, denial } from './admissions.js'
-import { BackendHealth } from './backend-health.js'
 import { BreakerCommands } from './breaker-commands.js'
 import { FallbackRouter } from './fallback-router.js'
-import { InflightWork } from '../../../redis-common/inflight-work.js'
 import { LostState } from './lost-state.js'
 import { PendingFailures } from './pending-failures.js'
 import { plainReport } from './plain-report.js'
@@ -55,7 +56,7 @@ export class RedisCircuitBackend implements CircuitBackend {
   private readonly flights = new AdmitFlights()
   /** Reports not yet answered that may open the breaker (failures, cooldowns): the next admission waits. */
   private readonly pending = new PendingFailures()
-  private starting: Promise<void> | undefined
+  private readonly first: FirstConnection
   private closed = false
   /** Transitions this process learns of, from its own calls or any other process's (via pub/sub). */
   readonly onStateChange: Event<StateChange>
@@ -97,7 +98,12 @@ export class RedisCircuitBackend implements CircuitBackend {
       o.recoveryCheckMs,
       this.clock,
       logger,
-      o.onBackendFailure,
+      {
+        subject: 'Redis circuit backend',
+        fallback: `the ${o.onBackendFailure} fallback`,
+        shared: 'shared breaker state',
+        details: { fallback: o.onBackendFailure },
+      },
       (key) => this.link.check(key ?? checkKey(this.prefix), connectTimeoutMs),
       this.work.track,
     )
@@ -112,7 +118,7 @@ export class RedisCircuitBackend implements CircuitBackend {
       this.prefix,
       this.keyTtlMs,
       random,
-      () => this.starting,
+      () => this.first.pending,
       (service) => this.tallies.take(service),
       this.work.track,
     )
@@ -122,14 +128,13 @@ export class RedisCircuitBackend implements CircuitBackend {
       this.cache.invalidateAll()
       if (to === 'redis') this.work.track(this.router.returning().then((open) => lost.afterReturn(open)))
     })
-    this.starting = this.link.connect(connectTimeoutMs).then(
-      () => void (this.starting = undefined),
-      (error: unknown) => {
-        this.starting = undefined
+    this.first = new FirstConnection(
+      this.link.connect(connectTimeoutMs),
+      (error) => {
         if (!this.closed) this.health.fallBack(error)
       },
+      this.work.track,
     )
-    this.work.track(this.starting)
   }
 
   /** `'redis'` while the shared breaker answers, `'fallback'` while Redis is unusable. */
@@ -143,7 +148,7 @@ export class RedisCircuitBackend implements CircuitBackend {
    * It touches only `<prefix>:cb:{%ready}`, never a service's key (D7).
    */
   async ready(): Promise<void> {
-    await this.starting
+    await this.first.pending
     await verifyRedis(this.link, this.health, this.commands, this.prefix)
   }
 
