@@ -1,5 +1,7 @@
 import { setTimer, type Clock } from '../core/clock.js'
 import { EventEmitter } from '../core/events.js'
+import type { Logger } from '../core/logger.js'
+import type { ResolvedRedisOptions } from './redis-options.js'
 
 /** Where a component's answers come from: the shared state in Redis, or its per-process fallback. */
 export type BackendState = 'redis' | 'fallback'
@@ -9,15 +11,6 @@ export interface BackendStateChange {
   readonly to: BackendState
   /** The Redis error that caused the fallback (absent when returning to Redis). */
   readonly error?: unknown
-}
-
-/**
- * Anything with console-like methods; only `warn` is required. Each line is one transition;
- * `details` carries the same facts as fields for a structured logger.
- */
-export interface BackendLogger {
-  warn(message: string, details?: unknown): void
-  info?(message: string, details?: unknown): void
 }
 
 /** How a component on Redis names itself and its fallback in the two log lines it writes. */
@@ -62,16 +55,23 @@ export class BackendHealth {
   private readonly emitter = new EventEmitter<BackendStateChange>()
   readonly onChange = this.emitter.addListener
 
+  private readonly failureThreshold: number
+  private readonly recoveryCheckMs: number
+  private readonly clock: Clock
+  private readonly logger: Logger
+
   constructor(
-    private readonly failureThreshold: number,
-    private readonly recoveryCheckMs: number,
-    private readonly clock: Clock,
-    private readonly logger: BackendLogger,
+    o: Pick<ResolvedRedisOptions, 'failureThreshold' | 'recoveryCheckMs' | 'clock' | 'logger'>,
     private readonly wording: HealthWording,
     /** Runs one background check on `key` (undefined: no command failed yet); rejects if Redis is unusable. */
     private readonly check: (key: string | undefined) => Promise<void>,
     private readonly track: (work: Promise<unknown>) => void,
-  ) {}
+  ) {
+    this.failureThreshold = o.failureThreshold
+    this.recoveryCheckMs = o.recoveryCheckMs
+    this.clock = o.clock
+    this.logger = o.logger
+  }
 
   /** The error that caused the current fallback, if any. */
   get error(): unknown {
@@ -128,11 +128,11 @@ export class BackendHealth {
       this.lastError = undefined
       this.failedKey = undefined
       const { subject, shared, details } = this.wording
-      ;(this.logger.info ?? this.logger.warn).call(
-        this.logger,
-        `breakwater: ${subject} reachable again; ${shared} is back in use`,
-        { ...details, from: 'fallback', to: 'redis' },
-      )
+      this.logger.info(`breakwater: ${subject} reachable again; ${shared} is back in use`, {
+        ...details,
+        from: 'fallback',
+        to: 'redis',
+      })
       this.emitter.emit({ from: 'fallback', to: 'redis' })
     }
   }

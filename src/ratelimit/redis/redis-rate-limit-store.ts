@@ -1,7 +1,7 @@
 import type { Cluster, Redis } from 'ioredis'
 import { InflightWork } from '../../redis-common/inflight-work.js'
 import { closeConnection, connectBounded } from '../../redis-common/connection.js'
-import { systemClock, type Clock } from '../../core/clock.js'
+import type { Clock } from '../../core/clock.js'
 import { BackendHealth, type BackendState } from '../../redis-common/backend-health.js'
 import { openCommandConnection } from '../../redis-common/command-connection.js'
 import { FirstConnection } from '../../redis-common/first-connection.js'
@@ -67,7 +67,7 @@ export class RedisRateLimitStore implements RateLimitStore {
     this.leaseMs = o.leaseMs
     this.leaseFraction = o.leaseFraction
     this.activeProcessMs = o.activeProcessMs
-    this.clock = o.clock ?? systemClock
+    this.clock = o.clock
     const now = (): number => this.clock.now()
     this.share = new FallbackShare(this.view, o.fallbackShare, now, DEFAULT_MAX_RATE_LIMIT_SERVICES)
     this.cmd = openCommandConnection(o.client, {
@@ -75,12 +75,9 @@ export class RedisRateLimitStore implements RateLimitStore {
       commandTimeoutMs: o.commandTimeoutMs,
     })
     defineScripts(this.cmd, RATE_LIMIT_SCRIPTS)
-    const connectTimeoutMs = Math.max(1_000, o.commandTimeoutMs * 4)
+    const { connectTimeoutMs } = o
     this.health = new BackendHealth(
-      o.failureThreshold,
-      o.recoveryCheckMs,
-      this.clock,
-      o.logger ?? console,
+      o,
       {
         subject: 'Redis rate limit store',
         fallback: 'a per-process share of each budget',

@@ -1,7 +1,7 @@
+import type { Logger } from '../../../core/logger.js'
 import type { CircuitConfig } from '../../circuit-backend.js'
 import type { BreakerCommands, LossHandler } from './breaker-commands.js'
 import type { FallbackRouter, LocalKnowledge } from './fallback-router.js'
-import type { BackendLogger } from './redis-backend-options.js'
 import type { ScriptReply } from './redis-scripts.js'
 import type { SharedView } from './shared-view.js'
 
@@ -18,7 +18,7 @@ export class LostState {
     private readonly commands: BreakerCommands,
     private readonly router: FallbackRouter,
     private readonly view: SharedView,
-    private readonly logger: BackendLogger,
+    private readonly logger: Logger,
   ) {}
 
   /** A reply showed the loss (see BreakerCommands.onLoss). */

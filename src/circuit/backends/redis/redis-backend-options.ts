@@ -1,12 +1,19 @@
 import type { Cluster, Redis } from 'ioredis'
 import type { Clock } from '../../../core/clock.js'
-import type { BackendLogger } from '../../../redis-common/backend-health.js'
+import type { Logger } from '../../../core/logger.js'
 import type { CircuitBackend, CircuitConfig } from '../../circuit-backend.js'
 
 /** What the backend does with calls while Redis is unusable (D5). */
 export type BackendFailureMode = 'local' | 'allow' | 'deny'
 
-export type { BackendLogger, BackendState, BackendStateChange } from '../../../redis-common/backend-health.js'
+export type { BackendState, BackendStateChange } from '../../../redis-common/backend-health.js'
+export {
+  DEFAULT_BACKEND_FAILURE_THRESHOLD,
+  DEFAULT_COMMAND_TIMEOUT_MS,
+  DEFAULT_KEY_TTL_MS,
+  DEFAULT_PREFIX,
+  DEFAULT_RECOVERY_CHECK_MS,
+} from '../../../redis-common/redis-options.js'
 
 export interface ConfigMismatch {
   readonly service: string
@@ -70,7 +77,7 @@ export interface RedisCircuitBackendOptions {
    * after Redis lost it (warn), sharded subscriptions lost (info); and per configuration mismatch.
    * Default `console`.
    */
-  logger?: BackendLogger
+  logger?: Logger
   /**
    * The per-process breaker used with `onBackendFailure: 'local'`. Default a new
    * `InMemoryCircuitBackend({ clock })`.
@@ -82,12 +89,7 @@ export interface RedisCircuitBackendOptions {
   random?: () => number
 }
 
-export const DEFAULT_PREFIX = 'breakwater'
-export const DEFAULT_COMMAND_TIMEOUT_MS = 250
-export const DEFAULT_BACKEND_FAILURE_THRESHOLD = 3
-export const DEFAULT_RECOVERY_CHECK_MS = 1_000
 export const DEFAULT_SUBSCRIPTION_CHECK_MS = 1_000
 export const DEFAULT_MAX_CACHE_AGE_MS = 5_000
 export const DEFAULT_MAX_CACHED_SERVICES = 10_000
-export const DEFAULT_KEY_TTL_MS = 86_400_000
 export const DEFAULT_FLUSH_INTERVAL_MS = 100

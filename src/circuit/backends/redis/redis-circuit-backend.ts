@@ -1,4 +1,4 @@
-import { systemClock, type Clock } from '../../../core/clock.js'
+import type { Clock } from '../../../core/clock.js'
 import type { Event } from '../../../core/events.js'
 import { BackendHealth } from '../../../redis-common/backend-health.js'
 import { FirstConnection } from '../../../redis-common/first-connection.js'
@@ -71,10 +71,8 @@ export class RedisCircuitBackend implements CircuitBackend {
     this.commandTimeoutMs = o.commandTimeoutMs
     this.onBackendFailure = o.onBackendFailure
     this.keyTtlMs = o.keyTtlMs
-    this.clock = o.clock ?? systemClock
-    const random = o.random ?? Math.random
-    const logger = o.logger ?? console
-    const connectTimeoutMs = Math.max(1_000, o.commandTimeoutMs * 4)
+    this.clock = o.clock
+    const { random, logger, connectTimeoutMs } = o
     const local = o.localBackend ?? new InMemoryCircuitBackend({ clock: this.clock, random })
     this.router = new FallbackRouter(local, o.onBackendFailure, o.recoveryCheckMs, o.maxServices)
     this.cache = new StateCache(o.maxCacheAgeMs, o.maxServices)
@@ -94,10 +92,7 @@ export class RedisCircuitBackend implements CircuitBackend {
       },
     )
     this.health = new BackendHealth(
-      o.failureThreshold,
-      o.recoveryCheckMs,
-      this.clock,
-      logger,
+      o,
       {
         subject: 'Redis circuit backend',
         fallback: `the ${o.onBackendFailure} fallback`,

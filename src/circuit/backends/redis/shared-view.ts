@@ -1,6 +1,7 @@
 import { EventEmitter } from '../../../core/events.js'
+import type { Logger } from '../../../core/logger.js'
 import type { CircuitConfig, CircuitState, StateChange } from '../../circuit-backend.js'
-import type { BackendLogger, ConfigMismatch } from './redis-backend-options.js'
+import type { ConfigMismatch } from './redis-backend-options.js'
 import { decodeConfig, encodeConfig } from './redis-keys.js'
 import type { CachedState, StateCache } from './state-cache.js'
 
@@ -42,7 +43,7 @@ export class SharedView {
   constructor(
     private readonly cache: StateCache,
     private readonly now: () => number,
-    private readonly logger: BackendLogger,
+    private readonly logger: Logger,
     private readonly onLearn: LearnListener,
   ) {}
 

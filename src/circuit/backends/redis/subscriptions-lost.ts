@@ -1,5 +1,5 @@
+import type { Logger } from '../../../core/logger.js'
 import type { SubscriberEvents } from './plain-subscriber.js'
-import type { BackendLogger } from './redis-backend-options.js'
 import type { StateCache } from './state-cache.js'
 
 /**
@@ -10,7 +10,7 @@ import type { StateCache } from './state-cache.js'
  */
 export function subscriptionsLost(
   cache: StateCache,
-  logger: BackendLogger,
+  logger: Logger,
   reconnect: () => void,
 ): SubscriberEvents['lost'] {
   return (services, why) => {
@@ -20,8 +20,7 @@ export function subscriptionsLost(
       return
     }
     for (const service of services) cache.invalidate(service)
-    ;(logger.info ?? logger.warn).call(
-      logger,
+    logger.info(
       `breakwater: sharded subscriptions of ${services.length} circuit(s) lost: ${why}; their cached states are dropped until subscribed again`,
       { services: services.length, reason: why },
     )
