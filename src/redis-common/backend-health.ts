@@ -52,6 +52,7 @@ export class BackendHealth {
   private lastError: unknown
   private failedKey: string | undefined
   private stopped = false
+  private first: Promise<void> | undefined
   private readonly emitter = new EventEmitter<BackendStateChange>()
   readonly onChange = this.emitter.addListener
 
@@ -71,6 +72,33 @@ export class BackendHealth {
     this.recoveryCheckMs = o.recoveryCheckMs
     this.clock = o.clock
     this.logger = o.logger
+  }
+
+  /**
+   * Watches the owner's first connection attempt. Its dedicated connection has no offline queue,
+   * so a command sent before the attempt settles would fail: commands wait for `starting`. If the
+   * attempt fails, the fallback answers at once.
+   */
+  start(attempt: Promise<void>): void {
+    const watched = attempt.then(
+      () => void (this.first = undefined),
+      (error: unknown) => {
+        this.first = undefined
+        if (!this.stopped) this.fallBack(error)
+      },
+    )
+    this.first = watched
+    this.track(watched)
+  }
+
+  /** The first connection attempt while it has not settled (it never rejects), else undefined. */
+  get starting(): Promise<void> | undefined {
+    return this.first
+  }
+
+  /** True while Redis is unusable or the owner has stopped: its fallback answers alone. */
+  get local(): boolean {
+    return this.state === 'fallback' || this.stopped
   }
 
   /** The error that caused the current fallback, if any. */

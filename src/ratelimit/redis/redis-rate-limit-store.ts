@@ -1,10 +1,9 @@
 import type { Cluster, Redis } from 'ioredis'
-import { InflightWork } from '../../redis-common/inflight-work.js'
-import { closeConnection, connectBounded } from '../../redis-common/connection.js'
 import type { Clock } from '../../core/clock.js'
 import { BackendHealth, type BackendState } from '../../redis-common/backend-health.js'
 import { openCommandConnection } from '../../redis-common/command-connection.js'
-import { FirstConnection } from '../../redis-common/first-connection.js'
+import { closeConnection, connectBounded } from '../../redis-common/connection.js'
+import { InflightWork } from '../../redis-common/inflight-work.js'
 import { notUsable, requireReachable, requireRedis7 } from '../../redis-common/ready-checks.js'
 import { defineScripts, runScript } from '../../redis-common/scripts.js'
 import { scratchKey, serviceKey } from '../../redis-common/service-key.js'
@@ -54,8 +53,6 @@ export class RedisRateLimitStore implements RateLimitStore {
   private readonly activeProcessMs: number
   /** Names this process in the services' hashes, for the count of active processes. */
   private readonly processId = `${process.pid}.${Math.floor(Math.random() * 2 ** 32).toString(36)}`
-  private readonly first: FirstConnection
-  private closed = false
   /** Switches between the fleet budget in Redis and the per-process share. */
   readonly onBackendStateChange: BackendHealth['onChange']
 
@@ -96,13 +93,7 @@ export class RedisRateLimitStore implements RateLimitStore {
     this.health.onChange(({ to }) => {
       if (to === 'redis') this.share.clear()
     })
-    this.first = new FirstConnection(
-      connectBounded(this.cmd, connectTimeoutMs),
-      (error) => {
-        if (!this.closed) this.health.fallBack(error)
-      },
-      this.work.track,
-    )
+    this.health.start(connectBounded(this.cmd, connectTimeoutMs))
   }
 
   /** `'redis'` while the fleet budget answers, `'fallback'` while each process uses its share. */
@@ -116,7 +107,7 @@ export class RedisRateLimitStore implements RateLimitStore {
    * touches only `<prefix>:rl:{%ready}`, never a service's key (D7).
    */
   async ready(): Promise<void> {
-    await this.first.pending
+    await this.health.starting
     requireReachable(OWNER, this.health)
     await requireRedis7(this.cmd, OWNER)
     const key = scratchKey(this.prefix, 'rl')
@@ -137,12 +128,12 @@ export class RedisRateLimitStore implements RateLimitStore {
   }
 
   take(service: string, budget: RateLimitBudget, request: TakeRequest): BudgetReply | Promise<BudgetReply> {
-    if (this.fallbackAnswers) return this.share.take(service, budget, request, this.leaseMs)
+    if (this.health.local) return this.share.take(service, budget, request, this.leaseMs)
     return this.remoteTake(service, budget, request)
   }
 
   learn(service: string, budget: RateLimitBudget, observation: BudgetObservation): void | Promise<void> {
-    if (this.fallbackAnswers) return this.share.learn(service, budget, observation)
+    if (this.health.local) return this.share.learn(service, budget, observation)
     const now = this.clock.now()
     if (!this.view.urgent(service, budget, observation, now))
       return this.view.defer(service, observation, now)
@@ -154,7 +145,7 @@ export class RedisRateLimitStore implements RateLimitStore {
   }
 
   async peek(service: string, budget: RateLimitBudget): Promise<BudgetReply> {
-    if (!this.fallbackAnswers) {
+    if (!this.health.local) {
       const r = await this.remote(service, budget, 'bwRlPeek', undefined, 0, [])
       if (r !== undefined) return r
     }
@@ -168,14 +159,9 @@ export class RedisRateLimitStore implements RateLimitStore {
 
   /** Stops the background check and closes the connection; nothing is left running. */
   async close(): Promise<void> {
-    this.closed = true
     this.health.stop()
     await this.whenIdle()
     await closeConnection(this.cmd)
-  }
-
-  private get fallbackAnswers(): boolean {
-    return this.health.state === 'fallback' || this.closed
   }
 
   private async remoteTake(
@@ -184,7 +170,7 @@ export class RedisRateLimitStore implements RateLimitStore {
     request: TakeRequest,
   ): Promise<BudgetReply> {
     // Until the first connection attempt settles, commands would fail for want of an offline queue.
-    if (this.first.pending !== undefined) await this.first.pending
+    if (this.health.starting !== undefined) await this.health.starting
     const now = this.clock.now()
     const pending = this.view.takePending(service, now, budget.windowMs)
     const extra = takeArgs(
@@ -232,8 +218,8 @@ export class RedisRateLimitStore implements RateLimitStore {
     ageMs: number,
     extra: readonly string[],
   ): Promise<BudgetReply | undefined> {
-    if (this.first.pending !== undefined) await this.first.pending
-    if (this.fallbackAnswers) return undefined
+    if (this.health.starting !== undefined) await this.health.starting
+    if (this.health.local) return undefined
     const args = [...commonArgs(budget, this.keyTtlMs, observation, ageMs), ...extra]
     const key = this.key(service)
     let raw: unknown
