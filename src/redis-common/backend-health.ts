@@ -1,6 +1,6 @@
 import { setTimer, type Clock } from '../core/clock.js'
 import { EventEmitter } from '../core/events.js'
-import type { Logger } from '../core/logger.js'
+import { errorFields, type Logger } from '../core/logger.js'
 import type { ResolvedRedisOptions } from './redis-options.js'
 
 /** Where a component's answers come from: the shared state in Redis, or its per-process fallback. */
@@ -13,17 +13,10 @@ export interface BackendStateChange {
   readonly error?: unknown
 }
 
-/** How a component on Redis names itself and its fallback in the two log lines it writes. */
-export interface HealthWording {
-  /** e.g. 'Redis rate limit store'. */
-  readonly subject: string
-  /** What answers meanwhile, e.g. 'a per-process share of each budget'. */
-  readonly fallback: string
-  /** What is shared again once Redis is back, e.g. 'the fleet budget'. */
-  readonly shared: string
-  /** Facts every line carries as fields (which fallback, …). */
-  readonly details?: Readonly<Record<string, unknown>>
-}
+/** Logged (warn) once per switch to the fallback, with the error that caused it. */
+export const FALLBACK_ACTIVE = 'breakwater: Redis unusable, fallback active'
+/** Logged (info) once per return to Redis, after a background check succeeded. */
+export const FALLBACK_ENDED = 'breakwater: Redis reachable again, fallback ended'
 
 /**
  * Redis refusing a command for this user (ACL): `NOPERM` on the command itself, or the message a
@@ -63,7 +56,8 @@ export class BackendHealth {
 
   constructor(
     o: Pick<ResolvedRedisOptions, 'failureThreshold' | 'recoveryCheckMs' | 'clock' | 'logger'>,
-    private readonly wording: HealthWording,
+    /** What answers while Redis is unusable, as the log entries name it (`fallback` field). */
+    private readonly fallback: string,
     /** Runs one background check on `key` (undefined: no command failed yet); rejects if Redis is unusable. */
     private readonly check: (key: string | undefined) => Promise<void>,
     private readonly track: (work: Promise<unknown>) => void,
@@ -124,11 +118,12 @@ export class BackendHealth {
     this.lastError = error
     if (this.state === 'fallback') return
     this.state = 'fallback'
-    const { subject, fallback, details } = this.wording
-    this.logger.warn(
-      `breakwater: ${subject} unusable (${describe(error)}); answering from ${fallback} until a background check succeeds`,
-      { ...details, from: 'redis', to: 'fallback', error: describe(error) },
-    )
+    this.logger.warn(FALLBACK_ACTIVE, {
+      from: 'redis',
+      to: 'fallback',
+      fallback: this.fallback,
+      ...errorFields(error),
+    })
     this.emitter.emit({ from: 'redis', to: 'fallback', error })
     this.schedule()
   }
@@ -155,12 +150,7 @@ export class BackendHealth {
       this.errors = 0
       this.lastError = undefined
       this.failedKey = undefined
-      const { subject, shared, details } = this.wording
-      this.logger.info(`breakwater: ${subject} reachable again; ${shared} is back in use`, {
-        ...details,
-        from: 'fallback',
-        to: 'redis',
-      })
+      this.logger.info(FALLBACK_ENDED, { from: 'fallback', to: 'redis', fallback: this.fallback })
       this.emitter.emit({ from: 'fallback', to: 'redis' })
     }
   }
@@ -170,8 +160,4 @@ export class BackendHealth {
     this.cancelCheck?.()
     this.cancelCheck = undefined
   }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error)
 }

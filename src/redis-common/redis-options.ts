@@ -1,6 +1,6 @@
 import type { Cluster, Redis } from 'ioredis'
 import { systemClock, type Clock } from '../core/clock.js'
-import { type Logger, resolveLogger } from '../core/logger.js'
+import { type Logger, resolveLogger, withFields } from '../core/logger.js'
 import { invalidOption, optionalClock, optionalNumber, optionalString } from '../core/validate.js'
 import { isRedisClient } from './connection.js'
 
@@ -36,6 +36,7 @@ export interface ResolvedRedisOptions {
   readonly failureThreshold: number
   readonly recoveryCheckMs: number
   readonly keyTtlMs: number
+  /** The given logger (or `console`), adding `{ component: owner, prefix }` to every entry. */
   readonly logger: Logger
   readonly clock: Clock
 }
@@ -80,7 +81,7 @@ export function resolveRedisOptions(owner: string, o: CommonRedisOptions): Resol
       positive,
     ),
     keyTtlMs: optionalNumber(owner, 'keyTtlMs', o.keyTtlMs, DEFAULT_KEY_TTL_MS, { integer: true, min: 1 }),
-    logger: resolveLogger(owner, o.logger),
+    logger: withFields(resolveLogger(owner, o.logger), { component: owner, prefix }),
     clock: optionalClock(owner, o.clock) ?? systemClock,
   }
 }

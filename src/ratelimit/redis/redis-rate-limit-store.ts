@@ -75,11 +75,7 @@ export class RedisRateLimitStore implements RateLimitStore {
     const { connectTimeoutMs } = o
     this.health = new BackendHealth(
       o,
-      {
-        subject: 'Redis rate limit store',
-        fallback: 'a per-process share of each budget',
-        shared: 'the fleet budget',
-      },
+      'share',
       async (key) => {
         await connectBounded(this.cmd, connectTimeoutMs)
         // A script, not PING, on the key that failed last (its shard): the check proves the

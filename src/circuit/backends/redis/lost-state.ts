@@ -5,6 +5,10 @@ import type { FallbackRouter, LocalKnowledge } from './fallback-router.js'
 import type { ScriptReply } from './redis-scripts.js'
 import type { SharedView } from './shared-view.js'
 
+/** Logged (warn) once per open state put back into Redis after Redis lost it. */
+export const STATE_REASSERTED =
+  "breakwater: circuit open state lost in Redis, re-asserted from this process's breaker"
+
 /**
  * Puts back an open state that Redis lost (D7): FLUSHALL, a restart without persistence, a
  * failover to a replica that missed the write. Without this, the fleet's breaker would be closed
@@ -60,11 +64,13 @@ export class LostState {
       cooling ? '1' : '0',
     ])
     if (r?.kind === 'ok') {
-      const left = knows.remainingMs < 0 ? 'isolated' : `${knows.remainingMs} ms left`
-      this.logger.warn(
-        `breakwater: circuit "${service}" lost its open state in Redis (${why}); re-asserted it from this process's breaker (${left})`,
-        { service, reason: why, remainingMs: knows.remainingMs, cooling },
-      )
+      this.logger.warn(STATE_REASSERTED, {
+        service,
+        reason: why,
+        isolated: knows.remainingMs < 0,
+        ...(knows.remainingMs >= 0 && { remainingMs: knows.remainingMs }),
+        cooling,
+      })
     }
     return r
   }

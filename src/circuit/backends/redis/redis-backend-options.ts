@@ -73,9 +73,19 @@ export interface RedisCircuitBackendOptions {
   /** How often locally counted successes are flushed (failure-rate mode only, HINCRBY). Default 100 ms. */
   flushIntervalMs?: number
   /**
-   * Logs one line per transition: to the fallback and back (warn / info), an open state re-asserted
-   * after Redis lost it (warn), sharded subscriptions lost (info); and per configuration mismatch.
-   * Default `console`.
+   * Where the backend logs: the core's `Logger` (`debug/info/warn/error(message, fields)`; one
+   * with `warn()` only is accepted too, and then hears no info entries). Each entry has a constant
+   * message and structured fields, always `component: 'RedisCircuitBackend'` and `prefix`, plus:
+   * - warn, once per switch to the fallback: `{ from: 'redis', to: 'fallback', fallback, error,
+   *   errorName, errorCode? }` (`fallback` is the `onBackendFailure` mode, `error` Redis's message);
+   * - info, once per return to Redis: `{ from: 'fallback', to: 'redis', fallback }`;
+   * - warn, once per service and stored value, a configuration mismatch: `{ service, stored, local }`;
+   * - warn, an open state put back after Redis lost it: `{ service, reason, isolated, remainingMs?,
+   *   cooling }`;
+   * - info, the subscriber connection lost `{ reason }`, and reconnected (only when Redis stayed
+   *   usable meanwhile; otherwise the return from the fallback says it);
+   * - info, sharded subscriptions lost (Cluster): `{ services, reason }` (`services` a count).
+   * Nothing is logged per call, and nothing at debug or error. Default `console`.
    */
   logger?: Logger
   /**

@@ -29,7 +29,7 @@ import { RedisLink } from './redis-link.js'
 import { resolveRedisBackendOptions } from './resolve-options.js'
 import { SharedView } from './shared-view.js'
 import { StateCache } from './state-cache.js'
-import { subscriptionsLost } from './subscriptions-lost.js'
+import { SubscriptionLoss } from './subscriptions-lost.js'
 import { SuccessTallies } from './success-tallies.js'
 import { verifyRedis } from './verify-redis.js'
 
@@ -78,25 +78,23 @@ export class RedisCircuitBackend implements CircuitBackend {
     this.onConfigMismatch = this.view.onConfigMismatch
     const { commandTimeoutMs, subscriptionCheckMs } = o
     const linkOptions = { commandTimeoutMs, connectTimeoutMs, subscriptionCheckMs, clock: this.clock }
+    // The background check reconnects a lost subscriber.
+    const loss = new SubscriptionLoss(this.cache, logger, () => this.health.schedule())
     this.link = new RedisLink(
       o.client,
       { ...linkOptions, track: this.work.track },
       {
         message: (service, message) => this.view.message(service, message),
-        lost: subscriptionsLost(this.cache, logger, () => {
-          this.health.schedule() // the background check reconnects the subscriber
-        }),
+        lost: loss.lost,
       },
     )
     this.health = new BackendHealth(
       o,
-      {
-        subject: 'Redis circuit backend',
-        fallback: `the ${o.onBackendFailure} fallback`,
-        shared: 'shared breaker state',
-        details: { fallback: o.onBackendFailure },
+      o.onBackendFailure,
+      async (key) => {
+        await this.link.check(key ?? checkKey(this.prefix), connectTimeoutMs)
+        loss.restored(this.health.state === 'redis')
       },
-      (key) => this.link.check(key ?? checkKey(this.prefix), connectTimeoutMs),
       this.work.track,
     )
     this.onBackendStateChange = this.health.onChange

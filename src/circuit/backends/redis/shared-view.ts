@@ -28,6 +28,10 @@ export type LearnListener = (
   config: CircuitConfig | undefined,
 ) => void
 
+/** Logged (warn) once per service and stored configuration that differs from a guard's. */
+export const CONFIG_MISMATCH =
+  'breakwater: circuit configured differently in Redis, the stored configuration applies until reset()'
+
 /**
  * What this process knows of the shared breakers: it feeds the cache from script replies and
  * invalidation messages, raises `onStateChange` for every transition it learns of (from any
@@ -107,10 +111,7 @@ export class SharedView {
   mismatch(service: string, config: CircuitConfig, stored: string): void {
     if (this.mismatches.get(service) === stored) return
     this.mismatches.set(service, stored)
-    this.logger.warn(
-      `breakwater: circuit "${service}" is configured differently in Redis (${stored}) than here (${encodeConfig(config)}); the stored configuration keeps applying until reset()`,
-      { service, stored, local: encodeConfig(config) },
-    )
+    this.logger.warn(CONFIG_MISMATCH, { service, stored, local: encodeConfig(config) })
     this.mismatchEmitter.emit({ service, local: config, stored: decodeConfig(stored) ?? stored })
   }
 
