@@ -13,19 +13,19 @@ export const DEFAULT_KEY_TTL_MS = 86_400_000
 const MIN_CONNECT_TIMEOUT_MS = 1_000
 
 /**
- * The options every component that keeps shared state in Redis takes. Each component documents
- * them in its own options type, saying what they mean there.
+ * The options every component that keeps shared state in Redis takes. Each component declares
+ * and documents them in its own options type, saying what they mean there; here they are only
+ * read, and validated.
  */
-export interface CommonRedisOptions {
-  client: Redis | Cluster
-  prefix?: string
-  commandTimeoutMs?: number
-  failureThreshold?: number
-  recoveryCheckMs?: number
-  keyTtlMs?: number
-  logger?: Logger
-  clock?: Clock
-}
+export type CommonRedisOption =
+  | 'client'
+  | 'prefix'
+  | 'commandTimeoutMs'
+  | 'failureThreshold'
+  | 'recoveryCheckMs'
+  | 'keyTtlMs'
+  | 'logger'
+  | 'clock'
 
 export interface ResolvedRedisOptions {
   readonly client: Redis | Cluster
@@ -45,7 +45,10 @@ export interface ResolvedRedisOptions {
  * Validates the common options of a Redis component named `owner` (RangeError / TypeError naming
  * the option and value) and fills in defaults; `o` has passed `requireOptions` already.
  */
-export function resolveRedisOptions(owner: string, o: CommonRedisOptions): ResolvedRedisOptions {
+export function resolveRedisOptions(
+  owner: string,
+  o: Partial<Record<CommonRedisOption, unknown>>,
+): ResolvedRedisOptions {
   if (!isRedisClient(o.client)) {
     throw new TypeError(
       `${owner}: option "client" must be an ioredis Redis or Cluster client, got ${String(o.client)}`,

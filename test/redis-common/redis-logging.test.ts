@@ -15,7 +15,10 @@ import {
   type MockInstance,
   vi,
 } from 'vitest'
-import { RedisCircuitBackend } from '../../src/circuit/backends/redis/index.js'
+import {
+  RedisCircuitBackend,
+  type RedisCircuitBackendOptions,
+} from '../../src/circuit/backends/redis/index.js'
 import {
   SUBSCRIBER_LOST,
   SUBSCRIBER_RECONNECTED,
@@ -91,23 +94,23 @@ afterEach(async () => {
   for (const spy of consoleSpies) spy.mockRestore()
 })
 
+/** A backend on this file's server with a recording logger and a fast background check. */
+function circuitBackend(options: Partial<RedisCircuitBackendOptions> = {}) {
+  const logger = recorder()
+  const prefix = testPrefix()
+  const client = server.client({ lazyConnect: true })
+  const backend = new RedisCircuitBackend({ client, prefix, logger, recoveryCheckMs: 30, ...options })
+  closing.push(backend)
+  return { backend, logger, prefix }
+}
+
 const expectNothingOnConsole = (): void => {
   for (const spy of consoleSpies) expect(spy).not.toHaveBeenCalled()
 }
 
 describe('Redis components log through their logger (LOG4, LOG5)', () => {
   it('LOG4 RedisCircuitBackend, Redis killed and restarted: the lost subscriber, the fallback with its error, and the return are structured entries; nothing on console', async () => {
-    const logger = recorder()
-    const prefix = testPrefix()
-    const backend = new RedisCircuitBackend({
-      client: server.client({ lazyConnect: true }),
-      prefix,
-      logger,
-      commandTimeoutMs: 100,
-      failureThreshold: 1,
-      recoveryCheckMs: 30,
-    })
-    closing.push(backend)
+    const { backend, logger, prefix } = circuitBackend({ commandTimeoutMs: 100, failureThreshold: 1 })
     await backend.ready()
     const fellBack = next(backend, 'fallback')
     const back = next(backend, 'redis')
@@ -150,15 +153,7 @@ describe('Redis components log through their logger (LOG4, LOG5)', () => {
   })
 
   it('LOG4 RedisCircuitBackend, only the subscriber connection killed: lost and reconnected entries, no fallback; nothing on console', async () => {
-    const logger = recorder()
-    const prefix = testPrefix()
-    const backend = new RedisCircuitBackend({
-      client: server.client({ lazyConnect: true }),
-      prefix,
-      logger,
-      recoveryCheckMs: 30,
-    })
-    closing.push(backend)
+    const { backend, logger, prefix } = circuitBackend()
     await backend.ready()
     await warm(backend, 'svc')
     const switches: string[] = []
