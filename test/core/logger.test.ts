@@ -56,13 +56,18 @@ describe('logger', () => {
     expect(errorFields('text')).toEqual({ error: 'text' })
   })
 
-  it('LOG3 withFields adds its fields to every entry at every level; an entry\'s own fields win', () => {
+  it("LOG3 withFields adds its fields to every entry at every level; an entry's own fields win", () => {
     const seen: unknown[][] = []
     const record =
       (level: string) =>
       (m: string, f?: object): number =>
         seen.push([level, m, f])
-    const base = { debug: record('debug'), info: record('info'), warn: record('warn'), error: record('error') }
+    const base = {
+      debug: record('debug'),
+      info: record('info'),
+      warn: record('warn'),
+      error: record('error'),
+    }
     const log = withFields(base, { component: 'c', prefix: 'p' })
     log.debug('d')
     log.info('i', { service: 's' })
