@@ -5,6 +5,7 @@ import { optionalFunction, requireOptions } from '../core/validate.js'
 import { errorAnswer, generateAnswer, StreamAnswer } from './ai-answer.js'
 import { heldIterator, readToContent, surfaced } from './guarded-stream.js'
 import type { ProviderCallOptions } from './provider-options.js'
+import { estimateRequestCost } from './request-cost.js'
 import { serviceName, upstreamProvider } from './service-name.js'
 
 const OWNER = 'guardMiddleware'
@@ -93,7 +94,7 @@ export function guardMiddleware(
     return {
       service: serviceOf ? serviceOf(model) : serviceName(upstreamProvider(model.provider), model.modelId),
       key,
-      cost: own?.cost,
+      cost: own?.cost ?? paramsCost(params),
       priority: own?.priority as Priority | undefined,
       signal: params.abortSignal,
     }
@@ -128,6 +129,16 @@ export function guardMiddleware(
       )
     },
   }
+}
+
+/**
+ * The tokens a model call is expected to use, as the wrappers estimate a request (L4): its prompt
+ * and tools, plus `maxOutputTokens` (else the default output estimate). A rate limit settles it to
+ * the usage the answer reports.
+ */
+function paramsCost(params: GuardedParams): number | undefined {
+  const p = params as { prompt?: unknown; tools?: unknown; maxOutputTokens?: unknown }
+  return estimateRequestCost({ prompt: p.prompt, tools: p.tools, max_tokens: p.maxOutputTokens }, 'chat')
 }
 
 async function openStream(model: GuardedModel, params: object, ctx: CallContext): Promise<unknown> {
