@@ -163,17 +163,17 @@ export class RateLimitGuard extends GuardBase {
   }
 
   /**
-   * One answer of an attempt that took `tokens`: its headers and a 429 are learned, and the take is
-   * settled to the usage (the difference goes back to the budget, or is taken from it).
+   * One answer of an attempt that took `tokens`: the take is settled to the usage (the difference
+   * goes back to the budget, or is taken from it), then its headers and a 429 are learned — in that
+   * order, so what the provider says is left is the last word (it counted the request already).
    */
   private hear(pacer: Pacer, tokens: number, answer: unknown): void {
     const a = readAnswer(answer, this.clock.now())
     if (a === undefined) return
+    const settles = a.used !== undefined && a.used !== tokens
+    if (settles) pacer.lease.giveBack(0, tokens - a.used!)
     this.learn(pacer, a.headers, a.rateLimited ? 429 : undefined)
-    if (a.used !== undefined && a.used !== tokens) {
-      pacer.lease.giveBack(0, tokens - a.used)
-      pacer.changed()
-    }
+    if (settles) pacer.changed()
   }
 
   /**
