@@ -8,13 +8,13 @@ const DIMENSIONS = 8
  * by default and decodes the float32 vector itself, so both encodings are answered.
  */
 export function embeddingsAnswer(body: Record<string, unknown>): unknown {
-  const inputs = Array.isArray(body.input) ? body.input : [body.input]
+  const inputs = inputsOf(body)
   const size =
     typeof body.dimensions === 'number' && body.dimensions >= 1 ? Math.floor(body.dimensions) : DIMENSIONS
   const base64 = body.encoding_format === 'base64'
   let promptTokens = 0
   const data = inputs.map((input, index) => {
-    const text = typeof input === 'string' ? input : JSON.stringify(input)
+    const text = inputText(input)
     promptTokens += tokens(text)
     const vector = embed(text, size)
     return {
@@ -37,4 +37,15 @@ function embed(text: string, size: number): number[] {
   for (let i = 0; i < text.length; i++) v[i % size]! += text.charCodeAt(i)
   const norm = Math.hypot(...v) || 1
   return v.map((x) => Math.round((x / norm) * 1e6) / 1e6)
+}
+
+const inputsOf = (body: Record<string, unknown>): unknown[] =>
+  Array.isArray(body.input) ? body.input : [body.input]
+const inputText = (input: unknown): string => (typeof input === 'string' ? input : JSON.stringify(input))
+
+/** The prompt tokens an embeddings request's usage will report. */
+export function embeddingTokens(body: Record<string, unknown>): number {
+  let n = 0
+  for (const input of inputsOf(body)) n += tokens(inputText(input))
+  return n
 }

@@ -2,56 +2,26 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net'
 import { systemClock, type Clock } from '../../core/clock.js'
 import { optionalClock, optionalFunction, optionalNumber, requireOptions } from '../../core/validate.js'
+import { admission } from './admission.js'
+import { answerRoute } from './answer-route.js'
 import { BatchStore } from './batches-api.js'
+import type { FakeProvider, FakeProviderOptions } from './fake-provider-api.js'
 import { FaultPlan, type FaultWindow, type QueuedFault } from './fault-plan.js'
 import type { Fault } from './faults.js'
-import { answerRoute } from './answer-route.js'
 import { apiKeyOf, readJsonBody, type ReplyRequest } from './incoming.js'
+import {
+  RateLimiter,
+  resolveRateLimits,
+  type FakeRateLimits,
+  type FakeRateLimitState,
+} from './rate-limits.js'
 import { RequestLog, type FakeRequest, type RequestCounts, type RequestFilter } from './request-log.js'
 import { respond } from './respond.js'
 import { routeOf } from './routes.js'
 
 const OWNER = 'startFakeProvider'
 
-export type { ReplyRequest }
-
-export interface FakeProviderOptions {
-  /**
-   * Time for fault windows, `delay` faults, `chunkDelayMs` and HTTP-date Retry-After. Inject a
-   * `testClock()` to drive them without sleeping. Default `systemClock`.
-   */
-  clock?: Clock
-  /** The reply text. Default: `echo: ` + the last user message (first 200 characters). */
-  reply?: (request: ReplyRequest) => string
-  /** Wait between streamed content chunks, in ms on `clock`. Default 0 (no wait). */
-  chunkDelayMs?: number
-}
-
-/** A running fake provider. See `startFakeProvider`. */
-export interface FakeProvider {
-  /** `http://127.0.0.1:<port>`: the Anthropic SDK's `baseURL`. */
-  readonly url: string
-  /** `url + '/v1'`: the OpenAI SDK's `baseURL`. */
-  readonly openaiBaseURL: string
-  /** Scripts `fault` for the next matching request(s). Queued faults are used in order. */
-  fail(fault: Fault, options?: QueuedFault): FakeProvider
-  /** Applies a fault to every matching request arriving in a time window (an outage, say). */
-  schedule(window: FaultWindow): FakeProvider
-  /** Every request received, in arrival order. */
-  readonly requests: readonly FakeRequest[]
-  /** Totals per path, model and API key. */
-  readonly counts: RequestCounts
-  /** Requests that match every field of `filter` (all requests without one). */
-  count(filter?: RequestFilter): number
-  /** Resolves once `n` requests in all have arrived (at once if they have); rejects on close. */
-  waitForRequests(n: number): Promise<void>
-  /** Queued faults not used yet. */
-  readonly pendingFaults: number
-  /** Forgets requests, counts, queued faults and windows. */
-  reset(): void
-  /** Ends every open exchange, destroys every socket and stops the server. */
-  close(): Promise<void>
-}
+export type { FakeProvider, FakeProviderOptions, ReplyRequest }
 
 /**
  * Starts a fake LLM provider on a free loopback port. It speaks enough of the OpenAI API
@@ -69,6 +39,7 @@ export async function startFakeProvider(options?: FakeProviderOptions): Promise<
     optionalFunction(OWNER, 'reply', o.reply) ?? defaultReply,
     optionalNumber(OWNER, 'chunkDelayMs', o.chunkDelayMs, 0, { min: 0 }),
   )
+  if (o.rateLimits !== undefined) fake.setRateLimits(o.rateLimits)
   await fake.listen()
   return fake
 }
@@ -86,6 +57,7 @@ class Fake implements FakeProvider {
   private readonly plan = new FaultPlan()
   private readonly log = new RequestLog()
   private readonly batches = new BatchStore()
+  private limiter: RateLimiter | undefined
   private closing: Promise<void> | undefined
 
   constructor(
@@ -152,7 +124,22 @@ class Fake implements FakeProvider {
     return this.plan.pending
   }
 
+  setRateLimits(limits: FakeRateLimits | undefined): FakeProvider {
+    const owner = this.url === '' ? OWNER : 'FakeProvider.setRateLimits'
+    this.limiter = limits === undefined ? undefined : new RateLimiter(resolveRateLimits(owner, limits))
+    return this
+  }
+
+  get rateLimits(): FakeRateLimits | undefined {
+    return this.limiter?.options
+  }
+
+  rateLimitState(apiKey?: string): FakeRateLimitState | undefined {
+    return this.limiter?.state(apiKey, this.clock.now())
+  }
+
   reset(): void {
+    this.limiter?.clear()
     this.plan.clear()
     this.log.clear()
     this.batches.clear()
@@ -178,13 +165,17 @@ class Fake implements FakeProvider {
     const stream = route?.generation === true && body.stream === true
     const apiKey = apiKeyOf(req)
     const target = { path, model, apiKey, stream }
-    const fault = route?.allowed ? this.plan.take(target, this.clock.now()) : undefined
+    const served = route?.allowed === true && !(route.needsModel && model === undefined)
+    const budget = admission(this.limiter, { route, body, served, apiKey, clock: this.clock })
+    // A request over budget is refused before anything else: it meets no scripted fault.
+    let fault = route?.allowed && !budget.over ? this.plan.take(target, this.clock.now()) : undefined
     const entry = this.log.record({
       ...target,
       api: route?.api,
       method,
       at: this.clock.now(),
-      fault: fault?.kind,
+      fault: budget.over ? 'rate_limit' : fault?.kind,
+      ...(budget.over && { limited: budget.over.limit }),
       body,
     })
     if (!route?.allowed) {
@@ -202,10 +193,17 @@ class Fake implements FakeProvider {
       const text = JSON.stringify(
         dialect.errorBody('invalid_request_error', 'model is required', undefined, requestId),
       )
-      res.writeHead(400, { 'content-type': 'application/json', [dialect.requestIdHeader]: requestId })
+      res.writeHead(400, {
+        ...budget.headers(),
+        'content-type': 'application/json',
+        [dialect.requestIdHeader]: requestId,
+      })
       res.end(text)
       return
     }
+    if (budget.over) fault = budget.overBudgetFault(model ?? '', requestId)
+    // A scripted 429 answers for the provider's budget: like a real one, it takes none of it.
+    else if (fault?.kind === 'rate_limit' || fault?.kind === 'insufficient_quota') budget.refund()
     const controller = new AbortController()
     this.exchanges.add(controller)
     const abort = (): void => controller.abort()
@@ -220,6 +218,8 @@ class Fake implements FakeProvider {
           signal: controller.signal,
           requestId,
           chunkDelayMs: this.chunkDelayMs,
+          rateLimitHeaders: budget.headers,
+          takeOutput: budget.takeOutput,
         },
         answerRoute({
           method,

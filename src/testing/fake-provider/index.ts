@@ -19,4 +19,5 @@ export type {
   StatusFault,
   StreamErrorFault,
 } from './faults.js'
+export type { FakeBudgetState, FakeRateLimits, FakeRateLimitState } from './rate-limits.js'
 export type { FakeRequest, RequestCounts, RequestFilter } from './request-log.js'

@@ -16,8 +16,10 @@ export interface FakeRequest {
   stream: boolean
   /** Arrival time on the fake's clock. */
   at: number
-  /** The fault it was answered with, if any. */
+  /** The fault it was answered with, if any (`rate_limit` for a request over budget too). */
   fault: Fault['kind'] | undefined
+  /** Set when the request was over its API key's budget and answered 429: which budget. */
+  limited?: 'requests' | 'tokens'
   /** The parsed JSON body ({} when it was not JSON). */
   body: Record<string, unknown>
 }

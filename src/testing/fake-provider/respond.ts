@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Clock } from '../../core/clock.js'
 import type { Dialect, Reply, SseEvent } from './dialect.js'
 import type { Fault } from './faults.js'
+import { tokens } from './incoming.js'
 
 /** What writing one response needs. */
 export interface Exchange {
@@ -13,6 +14,10 @@ export interface Exchange {
   signal: AbortSignal
   requestId: string
   chunkDelayMs: number
+  /** The budgets' headers as they stand when an answer's headers are written ({} without limits). */
+  rateLimitHeaders: () => Record<string, string>
+  /** Takes the output tokens an answer produced from the key's token budget. */
+  takeOutput: (tokens: number) => void
 }
 
 /** The answer a request gets without a fault: a generated reply (JSON or a stream), or any JSON. */
@@ -28,7 +33,10 @@ export async function respond(x: Exchange, normal: NormalAnswer, fault: Fault | 
   const stream = normal.kind === 'reply' && normal.stream
   if (fault === undefined) {
     if (normal.kind === 'json') return writeJson(x, normal.status, normal.json)
-    return stream ? writeStream(x, normal.reply, undefined) : writeJson(x, 200, x.dialect.json(normal.reply))
+    if (stream) return writeStream(x, normal.reply, undefined)
+    // Taken before the headers are written, so they report the whole answer.
+    x.takeOutput(normal.reply.outputTokens)
+    return writeJson(x, 200, x.dialect.json(normal.reply))
   }
   switch (fault.kind) {
     case 'rate_limit':
@@ -92,6 +100,7 @@ function retryHeaders(f: Extract<Fault, { kind: 'rate_limit' }>, now: number): R
 function writeJson(x: Exchange, status: number, body: unknown, headers?: Record<string, string>): void {
   const text = JSON.stringify(body)
   x.res.writeHead(status, {
+    ...x.rateLimitHeaders(),
     ...headers,
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(text),
@@ -104,38 +113,51 @@ function writeJson(x: Exchange, status: number, body: unknown, headers?: Record<
 async function writeStream(x: Exchange, reply: Reply, fault: Fault | undefined): Promise<void> {
   const plan = x.dialect.stream(reply)
   x.res.writeHead(200, {
+    ...x.rateLimitHeaders(),
     'content-type': 'text/event-stream',
     'cache-control': 'no-cache',
     [x.dialect.requestIdHeader]: x.requestId,
   })
   write(x, plan.prelude)
   let sent = plan.prelude.length
+  let chunks = 0
   const cutAt = fault === undefined ? Infinity : ((fault as { afterChunks?: number }).afterChunks ?? 0)
-  for (let i = 0; i < plan.content.length; i++) {
-    if (i >= cutAt) break
-    if (i > 0 && x.chunkDelayMs > 0) await x.clock.sleep(x.chunkDelayMs, x.signal)
-    write(x, [plan.content[i]!])
-    sent++
-  }
-  switch (fault?.kind) {
-    case undefined:
-      break
-    case 'stream_error': {
-      const type = fault.type ?? x.dialect.defaultStreamErrorType
-      const message = type === 'overloaded_error' ? 'Overloaded' : 'Stream error'
-      write(x, [x.dialect.streamError(type, message, sent, x.requestId)])
-      x.res.end()
-      return
+  try {
+    for (; chunks < plan.content.length; chunks++) {
+      if (chunks >= cutAt) break
+      if (chunks > 0 && x.chunkDelayMs > 0) await x.clock.sleep(x.chunkDelayMs, x.signal)
+      write(x, [plan.content[chunks]!])
+      sent++
     }
-    case 'reset':
-      await flushed(x)
-      x.req.socket.destroy()
-      return
-    case 'stall':
-      return untilAborted(x.signal)
+    switch (fault?.kind) {
+      case undefined:
+        break
+      case 'stream_error': {
+        const type = fault.type ?? x.dialect.defaultStreamErrorType
+        const message = type === 'overloaded_error' ? 'Overloaded' : 'Stream error'
+        write(x, [x.dialect.streamError(type, message, sent, x.requestId)])
+        x.res.end()
+        return
+      }
+      case 'reset':
+        await flushed(x)
+        x.req.socket.destroy()
+        return
+      case 'stall':
+        return await untilAborted(x.signal)
+    }
+    write(x, plan.epilogue)
+    x.res.end()
+  } finally {
+    // Output is taken as it is sent: a whole answer its usage, a cut one what reached the client.
+    x.takeOutput(
+      chunks === plan.content.length
+        ? reply.outputTokens
+        : chunks === 0
+          ? 0
+          : tokens(reply.pieces.slice(0, chunks).join('')),
+    )
   }
-  write(x, plan.epilogue)
-  x.res.end()
 }
 
 function write(x: Exchange, events: SseEvent[]): void {
