@@ -37,7 +37,7 @@ const client = new Redis({ port: Number(process.env.FLEET_REDIS_PORT), lazyConne
 const store = new RedisRateLimitStore({
   client,
   prefix: process.env.FLEET_PREFIX!,
-  logger: { warn: () => {} },
+  logger: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
 })
 
 const send = (message: unknown): Promise<void> =>
