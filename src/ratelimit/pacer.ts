@@ -7,6 +7,12 @@ import { Lease } from './lease.js'
 import type { BudgetReply, RateLimitBudget, RateLimitStore, TakeRequest } from './rate-limit-store.js'
 
 /** A call waiting for budget. */
+/** How long a call that waited for budget waited, and for which limit. */
+export interface ServedWait {
+  readonly waitMs: number
+  readonly limit: RateLimitKind
+}
+
 interface Waiter extends QueueEntry<Waiter> {
   readonly tokens: number
   /** Local time it started waiting. */
@@ -14,7 +20,7 @@ interface Waiter extends QueueEntry<Waiter> {
   /** Its time ran out while the store was being asked for it: the answer decides. */
   expired: boolean
   queued: boolean
-  readonly resolve: () => void
+  readonly resolve: (served: ServedWait) => void
   readonly reject: (error: unknown) => void
   unlisten: () => void
   cancelTimer: () => void
@@ -80,7 +86,7 @@ export class Pacer {
    * budget is taken), else a promise that resolves when it may. Throws RateLimitError when the
    * store says it cannot get the budget within `maxWaitMs`.
    */
-  admit(priority: Priority, tokens: number, signal: AbortSignal): true | Promise<void> {
+  admit(priority: Priority, tokens: number, signal: AbortSignal): true | Promise<ServedWait> {
     const now = this.s.clock.now()
     if (this.queue.length === 0 && !this.asking) {
       if (this.lease.readyAt(tokens, now) <= now) {
@@ -197,9 +203,9 @@ export class Pacer {
     if (reply.waitMs > 0) this.lastLimit = reply.limit
   }
 
-  private enqueue(priority: Priority, tokens: number, signal: AbortSignal, now: number): Promise<void> {
+  private enqueue(priority: Priority, tokens: number, signal: AbortSignal, now: number): Promise<ServedWait> {
     if (signal !== NEVER_ABORTED && signal.aborted) return Promise.reject(abortReason(signal))
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<ServedWait>((resolve, reject) => {
       const w: Waiter = {
         priority,
         tokens,
@@ -248,8 +254,9 @@ export class Pacer {
   private serve(w: Waiter, now: number): void {
     this.dequeue(w)
     this.lease.use(w.tokens)
-    this.s.waited(this.service, now - w.since, w.priority, this.lastLimit)
-    w.resolve()
+    const waitMs = now - w.since
+    this.s.waited(this.service, waitMs, w.priority, this.lastLimit)
+    w.resolve({ waitMs, limit: this.lastLimit })
   }
 
   private leave(w: Waiter, error: unknown): void {

@@ -6,12 +6,13 @@ import { listenForAnswers } from '../core/answer-channel.js'
 import { systemClock, type Clock } from '../core/clock.js'
 import { serviceOf, type ExecutionContext } from '../core/context.js'
 import { EventEmitter } from '../core/events.js'
+import { traceRateLimited } from '../telemetry/span-events.js'
 import { GuardBase, type Next, RUN } from '../core/guard.js'
 import { readAnswer } from './answer-reading.js'
 import { InMemoryRateLimitStore } from './memory-store.js'
 import { checkObservation } from './observe-checks.js'
 import { fromHeaders, fromRateLimited, usedTokens } from './observation.js'
-import { Pacer, type PacerSettings } from './pacer.js'
+import { Pacer, type PacerSettings, type ServedWait } from './pacer.js'
 import type {
   RateLimitedEvent,
   RateLimitObservation,
@@ -78,14 +79,18 @@ export class RateLimitGuard extends GuardBase {
   [RUN](next: Next, ctx: ExecutionContext): Promise<unknown> {
     const pacer = this.pacer(serviceOf(ctx, this.service))
     const tokens = ctx.cost
-    let admitted: true | Promise<void>
+    let admitted: true | Promise<ServedWait>
     try {
       admitted = pacer.admit(ctx.priority, tokens, ctx.signal)
     } catch (error) {
       return Promise.reject(error)
     }
     if (admitted === true) return this.run(next, ctx, pacer, tokens)
-    return admitted.then(() => this.run(next, ctx, pacer, tokens))
+    // The continuation runs in the call's own context, so the wait lands on its span.
+    return admitted.then((served) => {
+      traceRateLimited(served)
+      return this.run(next, ctx, pacer, tokens)
+    })
   }
 
   /**

@@ -164,6 +164,21 @@ describe('breakwater.call spans (OpenTelemetry SDK, in-memory exporter)', () => 
     ])
   })
 
+  it('O6 a call that waited for budget in llmGuard({ rateLimit }) gets the wait on its own span', async () => {
+    const clock = testClock()
+    const guard = llmGuard({ clock, rateLimit: { requests: 1, windowMs: 1_000 } })
+    const first = guard.execute(() => 'first')
+    const second = guard.execute(() => 'second')
+    await flush()
+    await clock.advance(1_000)
+    await expect(Promise.all([first, second])).resolves.toEqual(['first', 'second'])
+    const [went, waited] = otel.spans('breakwater.call')
+    expect(eventsOf(went!)).toEqual([])
+    expect(eventsOf(waited!)).toEqual([
+      ['breakwater.rate_limited', { limit: 'requests', refused: false, wait_ms: 1_000 }],
+    ])
+  })
+
   it('O7 setTracing(guard, false) turns the span off for that guard; nested guarded calls nest their spans', async () => {
     const outer = llmGuard({ timeout: false })
     const inner = retryGuard({ maxAttempts: 1 })
