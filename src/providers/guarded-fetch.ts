@@ -2,6 +2,7 @@ import type { Guard } from '../core/guard.js'
 import { toResponse } from './answer.js'
 import { currentScope } from './call-scope.js'
 import { dedupeKey } from './dedupe-key.js'
+import { report } from './observation.js'
 import { replayOf, runAttempt, type Fetch } from './fetch-attempt.js'
 import type { ResolvedWrapOptions } from './provider-options.js'
 import { estimateRequestCost } from './request-cost.js'
@@ -56,7 +57,10 @@ export function guardedFetch(base: Fetch, t: Transport): Fetch {
         })
         return result.kind === 'stream' ? result.response : toResponse(result.answer)
       } catch (error) {
-        if (i < models.length - 1 && !signal?.aborted && t.options.fallbackOn(error)) continue
+        if (i < models.length - 1 && !signal?.aborted && t.options.fallbackOn(error)) {
+          report(t.options.onFallback, { from: service, to: serviceName(t.provider, models[i + 1]) }, 'onFallback')
+          continue
+        }
         // The provider's own answer: the SDK turns it into its typed error (RateLimitError, …).
         const replay = replayOf(error)
         if (replay !== undefined) return toResponse(replay)

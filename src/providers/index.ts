@@ -5,6 +5,7 @@ export {
   DEFAULT_DEDUPE_MODE,
   fallbackOn,
   type DedupeMode,
+  type FallbackEvent,
   type ProviderCallOptions,
   type WrapOptions,
 } from './provider-options.js'

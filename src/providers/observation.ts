@@ -39,18 +39,15 @@ export interface ProviderResponse extends ProviderAnswer {
   readonly error?: unknown
 }
 
-/** Hands a report to the listener; a listener that throws becomes a process warning. */
-export function report(
-  listener: ((r: ProviderResponse) => void) | undefined,
-  response: ProviderResponse,
-): void {
+/** Hands a report to the listener of option `option`; a listener that throws becomes a process warning. */
+export function report<T>(listener: ((value: T) => void) | undefined, value: T, option = 'onResponse'): void {
   if (listener === undefined) return
   try {
-    listener(response)
+    listener(value)
   } catch (error) {
     process.emitWarning(error instanceof Error ? error : new Error(String(error)), {
       type: 'BreakwaterListenerError',
-      detail: 'an onResponse listener threw; the call carried on',
+      detail: `an ${option} listener threw; the call carried on`,
     })
   }
 }

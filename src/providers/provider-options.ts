@@ -72,8 +72,21 @@ export interface WrapOptions {
    * that throws becomes a process warning. Default: none.
    */
   onResponse?: (response: ProviderResponse) => void
+  /**
+   * Called each time a request moves on to the next of `fallbackModels`, with the services it
+   * left and went to (`{ from: 'openai:gpt-4o', to: 'openai:gpt-4o-mini' }`) — pass the metrics
+   * handle's `onFallback` to count `fallbacks_total`. A listener that throws becomes a process
+   * warning. Default: none.
+   */
+  onFallback?: (fallback: FallbackEvent) => void
   /** Time for `onResponse`'s `durationMs` and `timeToFirstContentMs`. Default `systemClock`. */
   clock?: Clock
+}
+
+/** A request passed from one model's service to the next fallback model's. */
+export interface FallbackEvent {
+  readonly from: string
+  readonly to: string
 }
 
 export interface ResolvedWrapOptions {
@@ -82,6 +95,7 @@ export interface ResolvedWrapOptions {
   models: readonly string[]
   fallbackOn: (error: unknown) => boolean
   onResponse: ((response: ProviderResponse) => void) | undefined
+  onFallback: ((fallback: FallbackEvent) => void) | undefined
   clock: Clock
 }
 
@@ -104,6 +118,7 @@ export function resolveWrapOptions(owner: string, options: unknown): ResolvedWra
     fallbackOn:
       optionalFunction<(error: unknown) => boolean>(owner, 'fallbackOn', o.fallbackOn) ?? fallbackOn,
     onResponse: optionalFunction<(r: ProviderResponse) => void>(owner, 'onResponse', o.onResponse),
+    onFallback: optionalFunction<(f: FallbackEvent) => void>(owner, 'onFallback', o.onFallback),
     clock: optionalClock(owner, o.clock, false) ?? systemClock,
   }
 }

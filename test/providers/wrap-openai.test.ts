@@ -1,9 +1,11 @@
 import OpenAI from 'openai'
+import { Registry } from 'prom-client'
 import { describe, expect, it } from 'vitest'
 import { circuitGuard } from '../../src/circuit/index.js'
 import { compose } from '../../src/core/compose.js'
 import { isTimeoutError } from '../../src/core/errors/timeout-error.js'
 import { dedupeGuard } from '../../src/dedupe/index.js'
+import { instrument } from '../../src/metrics/instrument.js'
 import { breakwaterOptions, wrapOpenAI } from '../../src/providers/index.js'
 import { retryGuard } from '../../src/retry/index.js'
 import { testClock } from '../../src/testing/test-clock.js'
@@ -178,6 +180,35 @@ describe('wrapOpenAI', () => {
     const res = await client.chat.completions.create({ model: 'main', messages: user('x') })
     expect(res.model).toBe('backup')
     expect(fake.counts.byModel).toEqual({ backup: 1 })
+  })
+
+  it('M27 onFallback hears each move to the next model; the metrics handle counts it in fallbacks_total', async () => {
+    const fake = await fakeProvider()
+    const registry = new Registry()
+    const metrics = instrument(registry)
+    const heard: unknown[] = []
+    const circuit = circuitGuard({ threshold: 1, recoveryMs: 60_000 })
+    const client = wrapOpenAI(openaiClient(fake), circuit, {
+      fallbackModels: ['backup', 'last'],
+      onFallback: (f) => {
+        heard.push(f)
+        metrics.onFallback(f)
+      },
+    })
+    await circuit.isolate('openai:main')
+    await circuit.isolate('openai:backup')
+    const res = await client.chat.completions.create({ model: 'main', messages: user('x') })
+    expect(res.model).toBe('last')
+    expect(heard).toEqual([
+      { from: 'openai:main', to: 'openai:backup' },
+      { from: 'openai:backup', to: 'openai:last' },
+    ])
+    const counted = await registry.getSingleMetric('breakwater_fallbacks_total')!.get()
+    expect(counted.values.map((v) => [v.labels.from, v.labels.to, v.value])).toEqual([
+      ['openai:main', 'openai:backup', 1],
+      ['openai:backup', 'openai:last', 1],
+    ])
+    metrics.dispose()
   })
 
   it('fallbackModels: a model that fails for good hands the request to the next, never on a 4xx', async () => {
