@@ -285,7 +285,7 @@ export function ratelimitFleetSection({ setup, rows, cost, alone }) {
     ...(alone === undefined
       ? []
       : [
-          `Measured on its own (\`npm run build && node bench/ratelimit-fleet.mjs --write\`) on ${alone.date},`,
+          `Measured on its own (\`npm run bench:ratelimit\`) on ${alone.date},`,
           `commit ${alone.commit}, load average ${alone.loadAverage}; the other sections are from the run in the header.`,
           '',
         ]),
@@ -333,8 +333,8 @@ export function withRatelimitFleet(markdown, result) {
 
 if (process.argv[1] === self && process.argv.includes('--worker')) void worker()
 else if (process.argv[1] === self) {
-  // Alone: `node bench/ratelimit-fleet.mjs [--quick] [--write]` (after `npm run build`); --write
-  // puts the section into BENCHMARKS.md.
+  // Alone: `npm run bench:ratelimit` (= build, then this file with --write, which puts the section
+  // into BENCHMARKS.md); `--quick` for shorter scenarios.
   const { environment } = await import('./lib/environment.mjs')
   const env = environment()
   const result = {
