@@ -12,3 +12,4 @@ export {
   type RateLimitHeaders,
   type RateLimitWindow,
 } from './rate-limit-headers.js'
+export type { ProviderAnswer } from './provider-answer.js'

@@ -1,4 +1,5 @@
 import { isAbortSignal, NEVER_ABORTED, noop } from './abort.js'
+import type { AnswerSubscription } from './answer-channel.js'
 import type { CallContext, CallOptions, Priority } from './call-options.js'
 import type { Clock } from './clock.js'
 import { show } from './validate.js'
@@ -44,6 +45,11 @@ export class ExecutionContext implements CallContext {
    * probe lease) release them only once this work has ended too: see `whenWorkEnds`.
    */
   stragglers: Straggler | undefined = undefined
+  /**
+   * The layers listening to what the upstream answers this call (see answer-channel.ts), newest
+   * first. A derived context starts with none: its answers are its own.
+   */
+  answerListeners: AnswerSubscription | undefined = undefined
   readonly fn: (ctx: CallContext) => unknown
   private cleanups: (() => void)[] | undefined = undefined
 

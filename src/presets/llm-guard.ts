@@ -5,12 +5,15 @@ import type { CircuitOptions } from '../circuit/circuit-options.js'
 import type { Clock } from '../core/clock.js'
 import { compose, type ComposedGuard } from '../core/compose.js'
 import type { Guard } from '../core/guard.js'
-import { MAX_TIMER_MS, requireOptions } from '../core/validate.js'
+import { MAX_TIMER_MS, optionalBoolean, requireOptions } from '../core/validate.js'
 import { dedupeGuard, type DedupeGuard } from '../dedupe/dedupe-guard.js'
 import type { DedupeOptions } from '../dedupe/dedupe-options.js'
+import { rateLimitGuard, type RateLimitGuard } from '../ratelimit/rate-limit-guard.js'
+import type { RateLimitOptions } from '../ratelimit/rate-limit-options.js'
 import { retryBudget, type RetryBudget } from '../retry/retry-budget.js'
 import { retryGuard, type RetryGuard } from '../retry/retry-guard.js'
 import type { RetryOptions } from '../retry/retry-options.js'
+import { setTracing } from '../telemetry/tracer.js'
 import { timeoutGuard, type TimeoutGuard } from '../timeout/timeout-guard.js'
 import type { TimeoutOptions } from '../timeout/timeout-options.js'
 
@@ -41,6 +44,17 @@ export interface LlmGuardOptions {
   dedupe?: Partial<DedupeOptions> | false
   /** Default `{ maxAttempts: 3, baseDelayMs: 500 }` with a retry budget of 20 % + 10/s per guard. */
   retry?: Partial<RetryOptions> | false
+  /**
+   * The provider's budget per window (`rateLimitGuard`): off unless given. `{ requests, tokens,
+   * windowMs, store, maxWaitMs, learnFromHeaders }` as `rateLimitGuard` takes them (`service` and
+   * `clock` default to llmGuard's); `{}` alone learns the budget from the providers' rate-limit
+   * headers. Pass a `RedisRateLimitStore` as `store` to share one budget across a fleet. It sits
+   * inside retry (each attempt takes from the budget, and a retry waiting for budget holds nothing)
+   * and outside backpressure (a call waiting for budget holds no slot). With the provider wrappers
+   * or the AI SDK middleware, each answer's rate-limit headers and 429s are learned and its token
+   * usage settles the call's reservation. Default: none (`false`).
+   */
+  rateLimit?: Partial<RateLimitOptions> | false
   /** Default `{ hardLimit: 64, softLimit: 48, softAction: 'shed-background', maxQueue: 128, queueTimeoutMs: 30 000 }`. */
   backpressure?: Partial<BackpressureOptions> | false
   /** Default `{ threshold: 5, recoveryMs: 30 000 }`, in memory. Pass `backend` to share it (Redis). */
@@ -49,12 +63,19 @@ export interface LlmGuardOptions {
   timeout?: TimeoutOptions | false
   /** Clock for every layer that has none of its own. */
   clock?: Clock
+  /**
+   * Whether calls through this guard are `breakwater.call` spans (OpenTelemetry). Spans exist only
+   * once an app registers a tracer provider; `false` turns them off for this guard
+   * (`setTracing(guard, false)`; `setTracing(guard, true)` turns them back on). Default true.
+   */
+  tracing?: boolean
 }
 
 /** The preset, with each layer reachable by name (undefined when left out). */
 export interface LlmGuard extends ComposedGuard {
   readonly dedupe: DedupeGuard | undefined
   readonly retry: RetryGuard | undefined
+  readonly rateLimit: RateLimitGuard | undefined
   readonly backpressure: BackpressureGuard | undefined
   readonly circuit: CircuitGuard | undefined
   readonly timeout: TimeoutGuard | undefined
@@ -77,12 +98,16 @@ function layer<T extends object>(
 }
 
 /**
- * The recommended composition for LLM calls: dedupe → retry → backpressure → circuit → timeout.
+ * The recommended composition for LLM calls: dedupe → retry → rate limit (when given) →
+ * backpressure → circuit → timeout.
  *
  * - dedupe outermost: joined callers share one whole (retried) call, and only one of them holds a
- *   slot or a probe;
+ *   slot or a probe, or takes from the budget;
  * - retry outside backpressure and the breaker: a sleeping retry holds no slot and no probe lease,
  *   and each attempt is admitted afresh (an open breaker stops the retries at once);
+ * - the rate limit inside retry: each attempt is a request the provider counts, so each takes from
+ *   the budget, and a retry waiting for budget holds nothing; outside backpressure: a call waiting
+ *   for budget holds no slot (and a call shed or refused by the breaker gives its take back);
  * - backpressure before the breaker: shed load never reaches the breaker, and a queued call is
  *   admitted by the breaker only when it is about to run;
  * - the breaker right before the timeout: its admission is the last step before `fn`, and it
@@ -98,6 +123,10 @@ export function llmGuard(options: LlmGuardOptions = {}): LlmGuard {
 
   const dedupeOptions = layer<DedupeOptions>('dedupe', o.dedupe)
   const retryOptions = layer<RetryOptions>('retry', o.retry)
+  // Off unless given: a budget is the provider's, and only the user knows it (or wants it learned).
+  const rateLimitOptions =
+    o.rateLimit === undefined ? undefined : layer<RateLimitOptions>('rateLimit', o.rateLimit)
+  const tracing = optionalBoolean(OWNER, 'tracing', o.tracing, true)
   const backpressureOptions = layer<BackpressureOptions>('backpressure', o.backpressure)
   const circuitOptions = layer<CircuitOptions>('circuit', o.circuit)
   const timeoutOptions = layer<TimeoutOptions>('timeout', o.timeout)
@@ -108,6 +137,7 @@ export function llmGuard(options: LlmGuardOptions = {}): LlmGuard {
     budget = retryOptions.budget ?? retryBudget({ ...d.retryBudget, ...(o.clock && { clock: o.clock }) })
   }
   const retry = retryOptions && retryGuard({ ...d.retry, ...shared, ...retryOptions, budget })
+  const rateLimit = rateLimitOptions && rateLimitGuard({ ...shared, ...rateLimitOptions })
   const backpressure =
     backpressureOptions && backpressureGuard(backpressureWithDefaults(backpressureOptions, shared))
   const timeout =
@@ -115,11 +145,12 @@ export function llmGuard(options: LlmGuardOptions = {}): LlmGuard {
   const circuit =
     circuitOptions && circuitGuard({ ...d.circuit, ...probeLeaseFor(timeout), ...shared, ...circuitOptions })
 
-  const layers = [dedupe, retry, backpressure, circuit, timeout].filter(
+  const layers = [dedupe, retry, rateLimit, backpressure, circuit, timeout].filter(
     (g): g is NonNullable<typeof g> => !!g,
   )
   const composed = compose(...(layers as Guard[]))
-  return Object.assign(composed, { dedupe, retry, backpressure, circuit, timeout, budget })
+  if (!tracing) setTracing(composed, false)
+  return Object.assign(composed, { dedupe, retry, rateLimit, backpressure, circuit, timeout, budget })
 }
 
 /**

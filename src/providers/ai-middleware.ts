@@ -1,8 +1,11 @@
+import { reportAnswer } from '../core/answer-channel.js'
 import type { CallContext, Priority } from '../core/call-options.js'
 import type { Guard } from '../core/guard.js'
 import { optionalFunction, requireOptions } from '../core/validate.js'
+import { errorAnswer, generateAnswer, StreamAnswer } from './ai-answer.js'
 import { heldIterator, readToContent, surfaced } from './guarded-stream.js'
 import type { ProviderCallOptions } from './provider-options.js'
+import { estimateRequestCost } from './request-cost.js'
 import { serviceName, upstreamProvider } from './service-name.js'
 
 const OWNER = 'guardMiddleware'
@@ -66,8 +69,12 @@ const errorOf = (part: { type?: string; error?: unknown }): unknown =>
  * AI SDK middleware: `wrapLanguageModel({ model, middleware: guardMiddleware(guard) })`. Each
  * generate or stream call runs through `guard` with the call's `abortSignal`; the model gets the
  * guard's signal. A stream is returned after its first content part (errors before it — including
- * `error` parts — are retried by the guard) and the call is held until the stream ends. Set the AI
- * SDK's own `maxRetries: 0`, or its retries multiply ours.
+ * `error` parts — are retried by the guard) and the call is held until the stream ends. Every
+ * answer is reported on the call's answer channel (`reportAnswer`): a result's usage and response
+ * headers, a stream's at its end with the `finish` part's usage, an `APICallError`'s status and
+ * headers — so a rate limit in the guard settles the call's tokens and learns the headers, and the
+ * call's span gets its GenAI attributes. Set the AI SDK's own `maxRetries: 0`, or its retries
+ * multiply ours.
  */
 export function guardMiddleware(
   guard: Guard,
@@ -87,7 +94,7 @@ export function guardMiddleware(
     return {
       service: serviceOf ? serviceOf(model) : serviceName(upstreamProvider(model.provider), model.modelId),
       key,
-      cost: own?.cost,
+      cost: own?.cost ?? paramsCost(params),
       priority: own?.priority as Priority | undefined,
       signal: params.abortSignal,
     }
@@ -100,11 +107,16 @@ export function guardMiddleware(
       return guard.execute(
         async (ctx) => {
           const signal = ctx.signal
+          let result: unknown
           try {
-            return await m.doGenerate({ ...params, abortSignal: signal })
+            result = await m.doGenerate({ ...params, abortSignal: signal })
           } catch (error) {
+            const answer = errorAnswer(m, error)
+            if (answer !== undefined) reportAnswer(ctx, answer)
             throw surfaced(error, signal)
           }
+          reportAnswer(ctx, generateAnswer(m, result))
+          return result
         },
         callOptions(params as GuardedParams, m, true),
       )
@@ -119,10 +131,26 @@ export function guardMiddleware(
   }
 }
 
+/**
+ * The tokens a model call is expected to use, as the wrappers estimate a request (L4): its prompt
+ * and tools, plus `maxOutputTokens` (else the default output estimate). A rate limit settles it to
+ * the usage the answer reports.
+ */
+function paramsCost(params: GuardedParams): number | undefined {
+  const p = params as { prompt?: unknown; tools?: unknown; maxOutputTokens?: unknown }
+  return estimateRequestCost({ prompt: p.prompt, tools: p.tools, max_tokens: p.maxOutputTokens }, 'chat')
+}
+
 async function openStream(model: GuardedModel, params: object, ctx: CallContext): Promise<unknown> {
   const signal = ctx.signal
+  let unreported: StreamAnswer | undefined
   try {
     const result = await model.doStream({ ...params, abortSignal: signal })
+    const reported = new StreamAnswer(
+      model,
+      (result as { response?: { headers?: unknown } }).response?.headers,
+    )
+    unreported = reported
     const reader = result.stream.getReader()
     const source: AsyncIterator<any> = {
       next: () => reader.read() as Promise<IteratorResult<any>>,
@@ -132,7 +160,12 @@ async function openStream(model: GuardedModel, params: object, ctx: CallContext)
       },
     }
     const head = await readToContent(source, signal, isContent, errorOf)
-    const rest = heldIterator(source, head, ctx, signal, errorOf)
+    for (const part of head.buffered) reported.see(part)
+    unreported = undefined // from here on the held stream reports its answer when it ends
+    const rest = heldIterator(source, head, ctx, signal, errorOf, {
+      chunk: (part) => reported.see(part),
+      end: (error) => reportAnswer(ctx, reported.answer(error)),
+    })
     const stream = new ReadableStream<any>({
       async pull(controller) {
         try {
@@ -149,6 +182,9 @@ async function openStream(model: GuardedModel, params: object, ctx: CallContext)
     })
     return { ...result, stream }
   } catch (error) {
+    // Failed before its content: the stream's answer (headers, an error part), or an APICallError's.
+    const answer = unreported !== undefined ? unreported.answer(error) : errorAnswer(model, error)
+    if (answer !== undefined) reportAnswer(ctx, answer)
     throw surfaced(error, signal)
   }
 }

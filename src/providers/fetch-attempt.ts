@@ -3,6 +3,7 @@ import { HttpAnswerError } from '../classify/http-answer-error.js'
 import { SseScanner } from '../classify/sse-scanner.js'
 import { classifyStreamEvent, eventData, mayMatter } from '../classify/stream-events.js'
 import { abortReason, raceAbort } from '../core/abort.js'
+import { answersWanted, reportAnswer } from '../core/answer-channel.js'
 import type { CallContext } from '../core/call-options.js'
 import type { Clock } from '../core/clock.js'
 import { surfaceTimeout } from '../core/errors/timeout-error.js'
@@ -47,8 +48,10 @@ export async function runAttempt(plan: AttemptPlan, ctx: CallContext): Promise<A
   const signal = ctx.signal
   const started = plan.clock.now()
   const facts: AnswerFacts = {}
-  const observe = (response: Response, firstContent: number | undefined, error?: unknown): void =>
-    report(plan.onResponse, {
+  // Every answer goes to the call's answer channel (the guards' listeners) and to `onResponse`.
+  const observe = (response: Response, firstContent: number | undefined, error?: unknown): void => {
+    if (plan.onResponse === undefined && !answersWanted(ctx)) return
+    const answer: ProviderResponse = {
       service: plan.service,
       provider: plan.provider,
       model: plan.info.model,
@@ -62,17 +65,23 @@ export async function runAttempt(plan: AttemptPlan, ctx: CallContext): Promise<A
       stream: plan.info.stream,
       attempt: ctx.attempt,
       ...(error !== undefined && { error }),
-    })
+    }
+    reportAnswer(ctx, answer)
+    report(plan.onResponse, answer)
+  }
   try {
     const response = await plan.fetch(plan.info.url, { ...plan.info.init, signal })
     if (!response.ok || !plan.info.stream || response.body === null || !isEventStream(response)) {
       const answer = await bufferAnswer(response)
       const text = typeof answer.body === 'string' ? answer.body : ''
-      if (response.ok) Object.assign(facts, answerFacts(parseJson(text)))
-      observe(response, response.ok ? plan.clock.now() : undefined)
-      if (response.ok) return { kind: 'buffered', answer }
+      if (response.ok) {
+        Object.assign(facts, answerFacts(parseJson(text)))
+        observe(response, plan.clock.now())
+        return { kind: 'buffered', answer }
+      }
       const error = new HttpAnswerError(response.status, response.headers, text)
       replays.set(error, answer)
+      observe(response, undefined, error)
       throw error
     }
     return await openStream(plan, ctx, response, facts, observe)

@@ -31,6 +31,14 @@ export async function readToContent<T>(
   }
 }
 
+/** What a held stream tells its reader about itself while it runs. */
+export interface HeldStreamWatch<T> {
+  /** Each chunk read after the first content (the chunks read ahead are the caller's to look at). */
+  chunk?(chunk: T): void
+  /** Once, when the stream ends, fails or is left — before the hold settles. */
+  end?(error?: unknown): void
+}
+
 /**
  * The rest of a stream once its first content arrived: replays what was read ahead, then reads on.
  * The call is held (`ctx.hold`) until the consumer reaches the end, stops early, or fails; every
@@ -43,6 +51,7 @@ export function heldIterator<T>(
   ctx: CallContext,
   signal: AbortSignal,
   errorOf?: (chunk: T) => unknown,
+  watch?: HeldStreamWatch<T>,
 ): AsyncIterator<T> {
   const { buffered } = head
   let ended = head.ended
@@ -53,6 +62,7 @@ export function heldIterator<T>(
       if (settled) return
       settled = true
       removeAbort()
+      watch?.end?.(error)
       if (error === undefined) resolve()
       else reject(error)
     }
@@ -84,6 +94,7 @@ export function heldIterator<T>(
         return step
       }
       ctx.touch()
+      watch?.chunk?.(step.value)
       // A failure the stream reports as a chunk (AI SDK 'error' parts) still reaches the consumer.
       const failure = errorOf?.(step.value)
       if (failure !== undefined) settle(failure)

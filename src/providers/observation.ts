@@ -1,12 +1,13 @@
 import type { TokenUsage } from '../classify/answer-facts.js'
+import type { ProviderAnswer } from '../classify/provider-answer.js'
 
 /**
- * One finished answer of a provider, as the transport of a wrapped client reports it through the
- * `onResponse` option: the single place a rate limiter (token settlement from `usage` and the
- * rate-limit `headers`), metrics (tokens, time to first token) and tracing (GenAI attributes)
- * read what the provider said.
+ * One finished answer of a provider, as the transport of a wrapped client reports it: on the call's
+ * answer channel (`reportAnswer`, where a rate limit in the guard settles tokens and learns the
+ * rate-limit headers, and tracing adds the GenAI attributes), and to the `onResponse` option
+ * (metrics: tokens, time to first token).
  */
-export interface ProviderResponse {
+export interface ProviderResponse extends ProviderAnswer {
   /** The service the call ran as: `openai:<model>`, `anthropic:<model>`, or the provider alone. */
   readonly service: string
   /** `gen_ai.provider.name`: 'openai' or 'anthropic'. */
@@ -30,7 +31,11 @@ export interface ProviderResponse {
   readonly stream: boolean
   /** Which attempt of the call this was (1-based). */
   readonly attempt: number
-  /** Set when a stream failed after its content began (the caller saw the failure). */
+  /**
+   * Set when the answer is a failure: the error an HTTP error status becomes (what the guards
+   * classify and retry), or a stream's error event — before its content (retried) or after it (the
+   * caller saw the failure).
+   */
   readonly error?: unknown
 }
 

@@ -1,6 +1,7 @@
 import type { Clock } from '../core/clock.js'
 import type { Priority } from '../core/call-options.js'
 import { isBrokenCircuitError } from '../core/errors/broken-circuit-error.js'
+import { isRateLimitError } from '../core/errors/rate-limit-error.js'
 import { isTimeoutError } from '../core/errors/timeout-error.js'
 import {
   optionalClock,
@@ -56,8 +57,9 @@ export interface WrapOptions {
    */
   fallbackModels?: readonly string[]
   /**
-   * Whether a failed call moves on to the next fallback model. Default: on a `BrokenCircuitError`
-   * and on errors `classifyError` calls retryable (rate limits, 5xx, overload, network errors,
+   * Whether a failed call moves on to the next fallback model. Default: on a `BrokenCircuitError`,
+   * on a `RateLimitError` (the model's budget is short for longer than the call may wait; the next
+   * model has a budget of its own) and on errors `classifyError` calls retryable (rate limits, 5xx, overload, network errors,
    * attempt and idle timeouts) — never on the caller's abort, a total timeout, load shedding or a
    * 4xx that would fail the same way on every model.
    */
@@ -108,7 +110,7 @@ export function resolveWrapOptions(owner: string, options: unknown): ResolvedWra
 
 /** The default `fallbackOn`. */
 export function fallbackOn(error: unknown): boolean {
-  if (isBrokenCircuitError(error)) return true
+  if (isBrokenCircuitError(error) || isRateLimitError(error)) return true
   if (isTimeoutError(error)) return error.kind !== 'total'
   return classifyError(error).retryable
 }

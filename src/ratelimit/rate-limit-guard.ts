@@ -2,11 +2,14 @@ import { classifyError, headersOf } from '../classify/classify-error.js'
 import { parseRateLimitHeaders } from '../classify/rate-limit-headers.js'
 import { retryAfterMs } from '../classify/retry-after.js'
 import { noop } from '../core/abort.js'
+import { listenForAnswers } from '../core/answer-channel.js'
 import { systemClock, type Clock } from '../core/clock.js'
 import { serviceOf, type ExecutionContext } from '../core/context.js'
 import { EventEmitter } from '../core/events.js'
 import { GuardBase, type Next, RUN } from '../core/guard.js'
+import { readAnswer } from './answer-reading.js'
 import { InMemoryRateLimitStore } from './memory-store.js'
+import { checkObservation } from './observe-checks.js'
 import { fromHeaders, fromRateLimited, usedTokens } from './observation.js'
 import { Pacer, type PacerSettings } from './pacer.js'
 import type {
@@ -26,8 +29,9 @@ const MAX_PACERS = 10_000
  * Keeps calls inside a provider's budget per window (DESIGN §3 L1–L5): each call takes 1 request
  * and its `cost` in tokens before it runs; when the budget is short it waits (abortable, holding
  * nothing, background behind foreground) up to `maxWaitMs`, else fails with RateLimitError. A call
- * that never reached `fn` gives its take back. What providers report (headers, 429s, usage) flows
- * in through `observe()` and from errors passing through.
+ * that never reached `fn` gives its take back. What providers report flows in from the call's
+ * answer channel (the provider wrappers report every answer there: headers and 429s are learned,
+ * the take is settled to the usage), from errors passing through, and through `observe()`.
  */
 export class RateLimitGuard extends GuardBase {
   readonly name = 'rateLimit'
@@ -104,13 +108,14 @@ export class RateLimitGuard extends GuardBase {
   }
 
   /**
-   * What a response told us, for the provider wrappers to call after each one: its headers (learned
+   * What a response told us, for code whose answers do not reach the call's answer channel (the
+   * provider wrappers report there, and so does `reportAnswer` inside `fn`): its headers (learned
    * per L3 unless `learnFromHeaders` is false), its status (429: the budget is empty until its
    * Retry-After), and its token usage, which settles the call's reservation (`reserved`: the cost
    * it ran with) — the difference goes back to the budget, or is taken from it.
    */
   observe(service: string, observation: RateLimitObservation): void {
-    const name = this.checkObserve(service, observation)
+    const name = checkObservation(service, observation)
     const pacer = this.pacer(name)
     this.learn(pacer, observation.headers, observation.status)
     const used = observation.usage === undefined ? undefined : usedTokens(observation.usage)
@@ -120,9 +125,19 @@ export class RateLimitGuard extends GuardBase {
     }
   }
 
-  /** Runs the call; gives its take back when `fn` never ran, and learns from a provider error. */
+  /**
+   * Runs the call, listening on its answer channel while it runs (a held stream: until the hold
+   * settles, since its usage is reported at its end). Each answer is learned and settles one take
+   * to its usage; a call that never reached `fn` gives its take back; an error nobody reported an
+   * answer for (an SDK's own error) is learned from.
+   */
   private run(next: Next, ctx: ExecutionContext, pacer: Pacer, tokens: number): Promise<unknown> {
     const before = ctx.fnStarts
+    let heard = false
+    const subscription = listenForAnswers(ctx, (answer) => {
+      heard = true
+      this.hear(pacer, tokens, answer)
+    })
     let running: Promise<unknown>
     try {
       running = next(ctx)
@@ -132,15 +147,33 @@ export class RateLimitGuard extends GuardBase {
     return running.then(
       (value) => {
         if (ctx.fnStarts - before !== 1) this.settleAttempts(pacer, ctx.fnStarts - before, tokens)
+        const held = ctx.takeHeld()
+        if (held === undefined) subscription.dispose()
+        else held.then(dispose(subscription), dispose(subscription))
         return value
       },
       (error: unknown) => {
+        subscription.dispose()
         const reached = ctx.fnStarts - before
         if (reached !== 1) this.settleAttempts(pacer, reached, tokens)
-        if (reached > 0) this.learnFromError(pacer, error)
+        if (reached > 0 && !heard) this.learnFromError(pacer, error)
         throw error
       },
     )
+  }
+
+  /**
+   * One answer of an attempt that took `tokens`: the take is settled to the usage (the difference
+   * goes back to the budget, or is taken from it), then its headers and a 429 are learned — in that
+   * order, so what the provider says is left is the last word (it counted the request already).
+   */
+  private hear(pacer: Pacer, tokens: number, answer: unknown): void {
+    const a = readAnswer(answer, this.clock.now())
+    if (a === undefined) return
+    const settles = a.used !== undefined && a.used !== tokens
+    if (settles) pacer.lease.giveBack(0, tokens - a.used!)
+    this.learn(pacer, a.headers, a.rateLimited ? 429 : undefined)
+    if (settles) pacer.changed()
   }
 
   /**
@@ -191,43 +224,10 @@ export class RateLimitGuard extends GuardBase {
     this.pacers.set(service, pacer)
     return pacer
   }
+}
 
-  private checkObserve(service: unknown, o: unknown): string {
-    if (typeof service !== 'string' || service === '') {
-      throw new TypeError(
-        `rateLimitGuard.observe: service must be a non-empty string, got ${String(service)}`,
-      )
-    }
-    if (typeof o !== 'object' || o === null) {
-      throw new TypeError(`rateLimitGuard.observe: the observation must be an object, got ${String(o)}`)
-    }
-    const { status, usage, reserved } = o as RateLimitObservation
-    if (status !== undefined && (!Number.isInteger(status) || status < 100 || status > 599)) {
-      throw new RangeError(`rateLimitGuard.observe: "status" must be an HTTP status, got ${String(status)}`)
-    }
-    if (
-      reserved !== undefined &&
-      !(typeof reserved === 'number' && Number.isFinite(reserved) && reserved >= 0)
-    ) {
-      throw new RangeError(
-        `rateLimitGuard.observe: "reserved" must be a finite number >= 0, got ${String(reserved)}`,
-      )
-    }
-    if (usage !== undefined) {
-      if (typeof usage !== 'object' || usage === null) {
-        throw new TypeError(`rateLimitGuard.observe: "usage" must be an object, got ${String(usage)}`)
-      }
-      for (const field of ['inputTokens', 'outputTokens', 'totalTokens'] as const) {
-        const v = usage[field]
-        if (v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v >= 0)) {
-          throw new RangeError(
-            `rateLimitGuard.observe: "usage.${field}" must be a finite number >= 0, got ${String(v)}`,
-          )
-        }
-      }
-    }
-    return service
-  }
+function dispose(subscription: { dispose(): void }): () => void {
+  return () => subscription.dispose()
 }
 
 /** Creates a rate limit guard. */

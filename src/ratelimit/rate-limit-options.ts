@@ -19,8 +19,10 @@ export interface RateLimitOptions {
   requests?: number
   /**
    * Tokens per window for each service. A call takes its `cost` (the provider wrappers set it to the
-   * request's estimated input tokens + its output allowance, and settle it to the response's usage
-   * through `observe`). Same refill, default and interplay with learned limits as `requests`.
+   * request's estimated input tokens + its output allowance) and is settled to the usage its answer
+   * reports on the call's answer channel (the wrappers report every answer there, a stream's at its
+   * end): the difference goes back to the budget, or is taken from it. Same refill, default and
+   * interplay with learned limits as `requests`.
    */
   tokens?: number
   /**
@@ -29,7 +31,8 @@ export interface RateLimitOptions {
    */
   windowMs?: number
   /**
-   * Read the providers' rate-limit headers (through `observe`, and on errors passing through):
+   * Read the providers' rate-limit headers (of the answers reported on the call's answer channel,
+   * of errors passing through, and given to `observe`):
    * their limit lowers a configured one, their remaining budget and reset tighten the shared budget
    * at once. Default true. When false, only the configured limits apply (and a 429 still pauses the
    * budget for its Retry-After). Either `requests`, `tokens` or this must be set.

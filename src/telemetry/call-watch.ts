@@ -13,14 +13,16 @@ import {
   trace,
   type Tracer,
 } from '@opentelemetry/api'
+import { listenForAnswers } from '../core/answer-channel.js'
 import type { CallContext, CallOptions } from '../core/call-options.js'
 import type { ExecutionContext } from '../core/context.js'
 import { callEndsOf, type CallEndEvent } from './call-end.js'
 import { CallTrace, rememberContext } from './call-trace.js'
+import { addGenAi, type GenAiResponse } from './gen-ai.js'
 import { errorType, healthOf, outcomeOf } from './outcome.js'
 import { SPAN_EVENTS, watchGuardEvents } from './span-events.js'
 import { activeTracer, CALL_SPAN_NAME, isUntraced } from './tracer.js'
-import type { EventEmitter } from '../core/events.js'
+import type { EventEmitter, IDisposable } from '../core/events.js'
 
 type Fn = (ctx: CallContext) => unknown
 
@@ -64,6 +66,8 @@ class CallWatch {
   private readonly started = performance.now()
   private attempts = 0
   private lastCtx: ExecutionContext | undefined
+  /** The answer channels listened on: one per context `fn` was given (dedupe may lead with a new one). */
+  private listening: IDisposable[] | undefined
 
   constructor(
     private readonly guard: object,
@@ -79,12 +83,20 @@ class CallWatch {
     this.active = trace.setSpan(parent, span).setValue(CallTrace.key, this.trace)
   }
 
-  /** Runs one attempt of `fn` (in the call's span context), noting what the call learns. */
+  /**
+   * Runs one attempt of `fn` (in the call's span context), noting what the call learns: the answers
+   * reported on the call's answer channel give the span its GenAI attributes.
+   */
   attempt(fn: Fn, ctx: CallContext): unknown {
     this.attempts++
+    const first = this.lastCtx !== ctx
     this.lastCtx = ctx as ExecutionContext
-    if (this.trace === undefined) return fn(ctx)
-    rememberContext(ctx, this.trace)
+    const t = this.trace
+    if (t === undefined) return fn(ctx)
+    if (first) {
+      rememberContext(ctx, t)
+      ;(this.listening ??= []).push(listenForAnswers<GenAiResponse>(ctx, (a) => addGenAi(t, a)))
+    }
     return context.with(this.active!, fn, undefined, ctx)
   }
 
@@ -112,6 +124,7 @@ class CallWatch {
   }
 
   private end(failed: boolean, error: unknown): void {
+    if (this.listening !== undefined) for (const l of this.listening) l.dispose()
     const service = this.serviceName()
     const aborted = failed && this.call?.signal?.aborted === true
     if (this.ends !== undefined) {

@@ -1,7 +1,10 @@
 import type { CallContext } from '../core/call-options.js'
-import { callTraceOf } from './call-trace.js'
+import { type CallTrace, callTraceOf } from './call-trace.js'
 
-/** What a provider's answer says, as the wrappers' transport reports it (the `onResponse` report's shape). */
+/**
+ * What a provider's answer says, as the wrappers' transport reports it (a `ProviderAnswer`, the
+ * `onResponse` report's shape).
+ */
 export interface GenAiResponse {
   /** `gen_ai.provider.name`: 'openai', 'anthropic'. */
   readonly provider?: string
@@ -20,11 +23,18 @@ export interface GenAiResponse {
  * even when a stream's end is reported outside the call's async context); without it, the active
  * call's span. Token counts add up over the call's attempts; models and names are the last
  * answer's. Does nothing when the call is not traced or its span has ended (report before the hold
- * settles).
+ * settles). A traced call hears the answers reported on its answer channel by itself (the provider
+ * wrappers report every answer there, and so may a caller's own code with `reportAnswer`): call
+ * this only for answers that are not reported there, or they count twice.
  */
 export function traceGenAi(ctx: CallContext | undefined, response: GenAiResponse): void {
   const call = callTraceOf(ctx)
-  if (call === undefined || call.ended) return
+  if (call !== undefined) addGenAi(call, response)
+}
+
+/** Adds the GenAI attributes of `response` to the span of `call` (see `traceGenAi`). */
+export function addGenAi(call: CallTrace, response: GenAiResponse): void {
+  if (call.ended || typeof response !== 'object' || response === null) return
   const attributes: Record<string, string | number> = {}
   if (typeof response.operation === 'string') attributes['gen_ai.operation.name'] = response.operation
   if (typeof response.provider === 'string') attributes['gen_ai.provider.name'] = response.provider

@@ -35,6 +35,15 @@ describe('guardMiddleware (AI SDK, with a fetch-based model against the fake pro
     ])
   })
 
+  it('L4 a call without its own cost weighs its prompt plus maxOutputTokens, as a wrapped request does', async () => {
+    const fake = await fakeProvider()
+    const guard = recording(retryGuard({ maxAttempts: 1 }))
+    await generateText({ model: model(fake, guard), prompt: 'hello', maxOutputTokens: 200, maxRetries: 0 })
+    const cost = guard.calls[0]!.cost!
+    expect(cost).toBeGreaterThan(200)
+    expect(cost).toBeLessThan(250)
+  })
+
   it('R2 a 429 with retry-after-ms is retried once after that wait; K3 insufficient_quota never', async () => {
     const clock = testClock()
     const fake = await fakeProvider()
