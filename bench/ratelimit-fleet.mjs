@@ -2,11 +2,11 @@
  * Rate limit across a fleet (DESIGN.md §8, L2): P processes call the fake provider, which enforces
  * a real request and token budget per API key (one key for the whole fleet, as one account is),
  * with more demand than the budget allows. Each process uses the user's path: `wrapOpenAI(new
- * OpenAI(…), compose(retry, rateLimit, backpressure, circuit))`, feeding every answer's headers
- * and usage back to the limiter through the wrapper's `onResponse`. Three scenarios:
+ * OpenAI(…), llmGuard({ rateLimit }))`; the wrapper reports every answer's rate-limit headers,
+ * 429s and usage to the limiter. Three scenarios:
  * - shared: one `RedisRateLimitStore` budget for the fleet (the provider's limits);
  * - split: a per-process in-memory limit, each its 1/P share of the limits;
- * - none: no rate limit (retry, backpressure and circuit only).
+ * - none: `llmGuard()` with no rate limit.
  * Counted at the fake provider: requests, the share answered 429, the share of the budget that
  * answered 200; at the callers: errors; at Redis: commands per call (INFO commandstats).
  *
@@ -18,17 +18,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import OpenAI from 'openai'
-import {
-  backpressureGuard,
-  circuitGuard,
-  compose,
-  estimateRequestCost,
-  isBrokenCircuitError,
-  isRateLimitError,
-  rateLimitGuard,
-  retryGuard,
-  wrapOpenAI,
-} from 'breakwater'
+import { estimateRequestCost, isBrokenCircuitError, isRateLimitError, llmGuard, wrapOpenAI } from 'breakwater'
 import { startFakeProvider } from 'breakwater/testing'
 import { startRedis } from './redis.mjs'
 
@@ -57,7 +47,7 @@ const BODY = {
   max_tokens: 16,
   messages: [{ role: 'user', content: 'Summarise the ticket in one line.' }],
 }
-/** What each call reserves: the wrapper's own estimate, passed explicitly so usage can settle it. */
+/** What each call reserves: the wrapper's estimate (settled to its usage when it answers). */
 const COST = estimateRequestCost(BODY, 'chat')
 const API_KEY = 'sk-fleet'
 
@@ -184,33 +174,25 @@ async function worker() {
   let closeStore = async () => {}
   const build = async (m) => {
     const { requests, tokens, windowMs, processes: P } = m.setup
+    let rateLimit = false
     if (m.mode === 'shared') {
       const { Redis } = await import('ioredis')
       const { RedisRateLimitStore } = await import('breakwater/redis')
       const redis = new Redis({ port: m.redisPort, host: '127.0.0.1', lazyConnect: true })
       const store = new RedisRateLimitStore({ client: redis, prefix: m.prefix })
       await store.ready()
-      limit = rateLimitGuard({ requests, tokens, windowMs, store })
+      rateLimit = { requests, tokens, windowMs, store }
       closeStore = async () => {
         await store.close()
         redis.disconnect()
       }
     } else if (m.mode === 'split') {
-      limit = rateLimitGuard({ requests: requests / P, tokens: tokens / P, windowMs })
+      rateLimit = { requests: requests / P, tokens: tokens / P, windowMs }
     }
-    // Retry outside the rate limit (each attempt waits for its own budget), the limit outside
-    // backpressure (a call waiting for budget holds no slot).
-    const guard = compose(
-      retryGuard({ maxAttempts: 3 }),
-      ...(limit ? [limit] : []),
-      backpressureGuard({ hardLimit: 16, maxQueue: 64 }),
-      circuitGuard({ threshold: 5, recoveryMs: 1_000 }),
-    )
-    client = wrapOpenAI(new OpenAI({ baseURL: m.url, apiKey: API_KEY, maxRetries: 0 }), guard, {
-      // Every answer's rate-limit headers and usage go back to the limiter (L3, L4).
-      onResponse: (r) =>
-        limit?.observe(r.service, { headers: r.headers, ...(r.usage && { usage: r.usage, reserved: COST }) }),
-    })
+    // llmGuard's defaults otherwise: the rate limit sits inside retry and outside backpressure.
+    const guard = llmGuard({ rateLimit })
+    limit = guard.rateLimit
+    client = wrapOpenAI(new OpenAI({ baseURL: m.url, apiKey: API_KEY, maxRetries: 0 }), guard)
   }
   const run = async (m) => {
     const stats = { ok: 0, failed: 0, aborted: 0, waited: 0, errors: {} }
@@ -220,7 +202,7 @@ async function worker() {
     const caller = async () => {
       while (Date.now() < m.until) {
         try {
-          await client.chat.completions.create(BODY, { signal: end.signal, breakwater: { cost: COST } })
+          await client.chat.completions.create(BODY, { signal: end.signal })
           stats.ok++
         } catch (error) {
           if (end.signal.aborted) stats.aborted++
@@ -263,7 +245,7 @@ const errorList = (e) =>
 const NAMES = {
   shared: 'one RedisRateLimitStore budget for the fleet',
   split: 'per-process limits (1/P each, in memory)',
-  none: 'no rate limit',
+  none: 'no rate limit (llmGuard defaults)',
 }
 
 /** The section of BENCHMARKS.md. */
@@ -294,11 +276,11 @@ export function ratelimitFleetSection({ setup, rows, cost, alone }) {
     `scenario runs ${n(durationMs)} ms (real time). Callers per process, each calling in a loop: even demand`,
     `${shapeText(demand.even)}; skewed demand ${shapeText(demand.skewed)}. Demand is above the`,
     'budget in both, and requests are the limit that binds. Each process calls through',
-    '`wrapOpenAI(new OpenAI({ maxRetries: 0 }), compose(retryGuard({ maxAttempts: 3 }), rateLimitGuard(…),',
-    'backpressureGuard({ hardLimit: 16, maxQueue: 64 }), circuitGuard({ threshold: 5, recoveryMs: 1 000 })))`;',
-    `each call reserves the wrapper's estimate (${cost} tokens) and is settled by its usage, and every answer's`,
-    'rate-limit headers reach the limiter, through `onResponse` → `limit.observe()` (the per-process limits',
-    `learn from the same headers). The budget available is the bucket's limit at the start plus what refilled`,
+    '`wrapOpenAI(new OpenAI({ maxRetries: 0 }), llmGuard({ rateLimit }))`, every other option the default',
+    '(no `rateLimit` for "no rate limit"); each call reserves the wrapper\'s estimate',
+    `(${cost} tokens) and is settled to its usage, and every answer's rate-limit headers and 429s reach the`,
+    'limiter through the wrapper (the per-process limits learn from the same headers, which report the',
+    `fleet's budget). The budget available is the bucket's limit at the start plus what refilled`,
     `over the run (${shared[0].budget} requests); "budget used" is the share of it answered 200. Calls still waiting`,
     'when the run ends are aborted and not counted as errors. Redis: round trips (script calls, `EVALSHA` /',
     '`EVAL`) and every command INFO commandstats counts (those the scripts run inside Redis included), per call.',
