@@ -5,8 +5,8 @@ import type { DemoArgs } from './cli-args.js'
 import { demoReply } from './fake-replies.js'
 import { startLiveTable } from './live-table.js'
 import type { RunDemoOptions } from './run-demo.js'
-import { scenario, scheduleFaults, SERVICES } from './scenario.js'
-import { formatSummary, providerCounts, summarize, type DemoSummary } from './summary.js'
+import { phaseBudget, scenario, scheduleBudget, scheduleFaults, SERVICES } from './scenario.js'
+import { formatSummary, providerCounts, providerSoFar, summarize, type DemoSummary } from './summary.js'
 import { WorkerProcess, type WorkerEntry } from './worker-process.js'
 
 export interface RunFleetOptions extends RunDemoOptions, Pick<DemoArgs, 'workers'> {
@@ -65,6 +65,7 @@ export async function runFleet(o: RunFleetOptions): Promise<DemoSummary> {
     return new WorkerProcess({ ...config, durationS: o.durationS, metricsPort: o.metricsPort }, entry)
   })
   let readyTimer: NodeJS.Timeout | undefined
+  let cancelBudget = (): void => {}
   try {
     const metricsUrls = await Promise.race([
       Promise.all(workers.map((w) => w.ready)),
@@ -78,7 +79,8 @@ export async function runFleet(o: RunFleetOptions): Promise<DemoSummary> {
     clearTimeout(readyTimer)
     out(
       `breakwater demo: ${o.sessions} agent sessions in ${o.workers} worker processes for ${o.durationS}s, ` +
-        `one llmGuard each, one breaker shared through Redis (${o.redis}, prefix ${prefix}), seed ${o.seed}`,
+        `one llmGuard each, one breaker and one rate limit shared through Redis (${o.redis}, prefix ${prefix}), ` +
+        `seed ${o.seed}`,
     )
     out(`  provider  ${fake.url} (fake OpenAI + Anthropic APIs, called with the real SDK clients)`)
     metricsUrls.forEach((url, i) => out(`  metrics   worker ${i + 1}: ${url}`))
@@ -86,6 +88,8 @@ export async function runFleet(o: RunFleetOptions): Promise<DemoSummary> {
 
     const startMs = Date.now()
     scheduleFaults(fake, s, startMs)
+    const budget = phaseBudget(o.sessions)
+    cancelBudget = scheduleBudget(fake, s, startMs, budget)
     for (const w of workers) w.send({ type: 'start', startMs })
     const table = startLiveTable({
       services: SERVICES,
@@ -93,7 +97,7 @@ export async function runFleet(o: RunFleetOptions): Promise<DemoSummary> {
       startMs,
       out,
       snapshots: () => workers.map((w) => w.latest),
-      upstream: () => fake.count(),
+      upstream: () => providerSoFar(fake),
       ...(o.onRow && { onRow: o.onRow }),
     })
     // Ctrl-C: the workers end their scenario early and still report what they did.
@@ -107,20 +111,21 @@ export async function runFleet(o: RunFleetOptions): Promise<DemoSummary> {
       o.signal?.removeEventListener('abort', interrupted)
       table.stop()
     }
-    const stored = await Promise.all(SERVICES.map((service) => redis.hget(breakerKey(prefix, service), 'st')))
+    const stored = await storedStates(redis, prefix)
     const summary = summarize(
       {
         mode: 'fleet',
         sessions: o.sessions,
         elapsedMs: Date.now() - startMs,
         ...providerCounts(fake),
+        budget,
         metricsUrls,
       },
       results.map((r) => r.report),
     )
     summary.shared = {
       prefix,
-      states: Object.fromEntries(SERVICES.map((service, i) => [service, stored[i] ?? 'closed'])),
+      states: Object.fromEntries(SERVICES.map((service, i) => [service, stored[i]!])),
       backendFallbacks: results.reduce((n, r) => n + r.backendFallbacks, 0),
     }
     out('')
@@ -128,6 +133,7 @@ export async function runFleet(o: RunFleetOptions): Promise<DemoSummary> {
     return summary
   } finally {
     clearTimeout(readyTimer)
+    cancelBudget()
     await Promise.all(workers.map((w) => w.stop()))
     if (o.prefix === undefined) await deleteKeys(redis, prefix).catch(() => {})
     await redis.quit().catch(() => redis.disconnect())
@@ -137,6 +143,23 @@ export async function runFleet(o: RunFleetOptions): Promise<DemoSummary> {
 
 /** The shared breaker's hash (`<prefix>:cb:{<service>}`; these service names need no escaping). */
 const breakerKey = (prefix: string, service: string): string => `${prefix}:cb:{${service}}`
+
+/**
+ * Each breaker's state as Redis holds it now. A provider's cooldown (a 429's Retry-After) stays
+ * written as `open` until a later write, but it is over once its time (`ou`, server ms) has passed:
+ * then the breaker is closed, as every process sees it.
+ */
+async function storedStates(redis: Redis, prefix: string): Promise<string[]> {
+  const [seconds, micros] = await redis.time()
+  const nowMs = Number(seconds) * 1_000 + Math.floor(Number(micros) / 1_000)
+  return Promise.all(
+    SERVICES.map(async (service) => {
+      const h = await redis.hgetall(breakerKey(prefix, service))
+      const st = h.st ?? 'closed'
+      return st === 'open' && h.co === '1' && Number(h.ou) <= nowMs ? 'closed' : st
+    }),
+  )
+}
 
 /** Removes this run's keys (the breakers and the backend's readiness check key): a demo leaves nothing behind. */
 async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
