@@ -61,3 +61,15 @@ export function errorFields(error: unknown): LogFields {
   }
   return { error: String(error) }
 }
+
+/**
+ * A logger that adds `fields` to every entry (the entry's own fields win on a clash): a component
+ * names itself once (`component`, `prefix`, …) and each log call adds only what varies.
+ */
+export function withFields(logger: Logger, fields: LogFields): Logger {
+  const at =
+    (level: Level) =>
+    (message: string, own?: LogFields): void =>
+      logger[level](message, own === undefined ? fields : { ...fields, ...own })
+  return Object.freeze({ debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') })
+}

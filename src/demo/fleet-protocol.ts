@@ -27,5 +27,12 @@ export type ToWorker = { type: 'start'; startMs: number } | { type: 'stop' }
 export type FromWorker =
   | { type: 'ready'; metricsUrl: string }
   | { type: 'snapshot'; snapshot: StatsSnapshot }
-  | { type: 'done'; report: ProcessReport; snapshot: StatsSnapshot; backendFallbacks: number }
+  | {
+      type: 'done'
+      report: ProcessReport
+      snapshot: StatsSnapshot
+      backendFallbacks: number
+      /** Each service's breaker state as the shared backend reads it at the end (a cooldown that ran out reads closed). */
+      sharedStates: Record<string, string>
+    }
   | { type: 'error'; message: string }

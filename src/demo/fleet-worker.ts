@@ -84,12 +84,16 @@ export async function runFleetWorker(c: WorkerConfig, link: WorkerLink): Promise
     await stack.run(end.signal)
     timers.forEach((t) => clearInterval(t))
     link.stop.removeEventListener('abort', stopEarly)
+    // Read through the backend: the raw hash keeps a finished cooldown's 'open' until its next write.
+    const sharedStates: Record<string, string> = {}
+    for (const service of SERVICES) sharedStates[service] = await stack.guard.circuit!.state(service)
     await stack.dispose()
     await link.send({
       type: 'done',
       report: processReport(stack.stats, stack.worker.evidence()),
       snapshot: stack.stats.snapshot(stack.guard),
       backendFallbacks,
+      sharedStates,
     })
   } finally {
     timers.forEach((t) => clearInterval(t))

@@ -111,7 +111,6 @@ export async function runFleet(o: RunFleetOptions): Promise<DemoSummary> {
       o.signal?.removeEventListener('abort', interrupted)
       table.stop()
     }
-    const stored = await storedStates(redis, prefix)
     const summary = summarize(
       {
         mode: 'fleet',
@@ -125,7 +124,7 @@ export async function runFleet(o: RunFleetOptions): Promise<DemoSummary> {
     )
     summary.shared = {
       prefix,
-      states: Object.fromEntries(SERVICES.map((service, i) => [service, stored[i]!])),
+      states: results[0]!.sharedStates,
       backendFallbacks: results.reduce((n, r) => n + r.backendFallbacks, 0),
     }
     out('')
@@ -139,26 +138,6 @@ export async function runFleet(o: RunFleetOptions): Promise<DemoSummary> {
     await redis.quit().catch(() => redis.disconnect())
     await fake.close()
   }
-}
-
-/** The shared breaker's hash (`<prefix>:cb:{<service>}`; these service names need no escaping). */
-const breakerKey = (prefix: string, service: string): string => `${prefix}:cb:{${service}}`
-
-/**
- * Each breaker's state as Redis holds it now. A provider's cooldown (a 429's Retry-After) stays
- * written as `open` until a later write, but it is over once its time (`ou`, server ms) has passed:
- * then the breaker is closed, as every process sees it.
- */
-async function storedStates(redis: Redis, prefix: string): Promise<string[]> {
-  const [seconds, micros] = await redis.time()
-  const nowMs = Number(seconds) * 1_000 + Math.floor(Number(micros) / 1_000)
-  return Promise.all(
-    SERVICES.map(async (service) => {
-      const h = await redis.hgetall(breakerKey(prefix, service))
-      const st = h.st ?? 'closed'
-      return st === 'open' && h.co === '1' && Number(h.ou) <= nowMs ? 'closed' : st
-    }),
-  )
 }
 
 /** Removes this run's keys (the breakers and the backend's readiness check key): a demo leaves nothing behind. */

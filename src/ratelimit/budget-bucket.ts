@@ -54,6 +54,17 @@ function refill(level: number | undefined, limit: number, elapsed: number, windo
   return Math.min(limit, level + (elapsed * limit) / windowMs)
 }
 
+/**
+ * A limit in force that drops (a learned limit below the configured one, or below the one learned
+ * before) keeps what was used of the old one used: the level falls by the difference. Only capping
+ * the level would forget the budget taken by calls the provider has not seen yet (still on their
+ * way), and the fleet would overshoot the real limit by them before the headers catch up.
+ */
+function lowered(level: number | undefined, previous: number, limit: number) {
+  if (level === undefined || previous <= 0 || limit >= previous) return level
+  return level - (previous - limit)
+}
+
 /** What the provider says is left, `ageMs` ago, refilled since; never raises the level. */
 function tighten(
   level: number | undefined,
@@ -67,7 +78,8 @@ function tighten(
 }
 
 /**
- * Brings the bucket up to `now`: learned limits first, then the refill since the last update, then
+ * Brings the bucket up to `now`: learned limits first (a lower one lowers the level by as much),
+ * then the refill since the last update, then
  * what the observation (made `ageMs` ago) says is left, then a 429's pause.
  */
 export function advance(
@@ -78,13 +90,15 @@ export function advance(
   ageMs = 0,
 ): void {
   const o = observation
+  const previousR = limitOf(budget.requests, s.learnedRequests)
+  const previousT = limitOf(budget.tokens, s.learnedTokens)
   if (o?.requests?.limit !== undefined && o.requests.limit > 0) s.learnedRequests = o.requests.limit
   if (o?.tokens?.limit !== undefined && o.tokens.limit > 0) s.learnedTokens = o.tokens.limit
   const limitR = limitOf(budget.requests, s.learnedRequests)
   const limitT = limitOf(budget.tokens, s.learnedTokens)
   const elapsed = Math.max(0, now - s.at)
-  s.requests = refill(s.requests, limitR, elapsed, budget.windowMs)
-  s.tokens = refill(s.tokens, limitT, elapsed, budget.windowMs)
+  s.requests = refill(lowered(s.requests, previousR, limitR), limitR, elapsed, budget.windowMs)
+  s.tokens = refill(lowered(s.tokens, previousT, limitT), limitT, elapsed, budget.windowMs)
   s.at = now
   if (o === undefined) return
   s.requests = tighten(s.requests, limitR, o.requests?.remaining, ageMs, budget.windowMs)

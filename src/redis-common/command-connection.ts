@@ -1,7 +1,5 @@
 import type { Cluster, Redis } from 'ioredis'
-import { closeConnection, isCluster } from '../circuit/backends/redis/redis-link.js'
-
-type Client = Redis | Cluster
+import { type Client, isCluster } from './connection.js'
 
 export interface CommandConnectionOptions {
   /** CLIENT SETNAME of the connection, so operators can tell it apart. */
@@ -11,12 +9,15 @@ export interface CommandConnectionOptions {
 }
 
 /**
- * A dedicated command connection duplicated from the application's client (D5): no offline queue
- * and a short command timeout, so a Redis that is down or hung fails a command at once instead of
- * queueing the call path behind it; no automatic reconnect, so nothing retries on the call path and
- * no reconnect timer outlives `close()` — the owner's background check reconnects (`connectWithin`).
- * Not connected until `connectWithin` is called.
+ * A dedicated connection duplicated from the application's client (D5): no offline queue and a
+ * short command timeout, so a Redis that is down or hung fails a command at once instead of
+ * queueing the call path behind it; no automatic reconnect (nor resubscribe), so nothing retries
+ * on the call path and no reconnect timer outlives `close()` — the owner's background check
+ * reconnects (`connectBounded`). Not connected until then. Also what a plain subscriber uses.
  */
+export function openCommandConnection(client: Redis, o: CommandConnectionOptions): Redis
+export function openCommandConnection(client: Cluster, o: CommandConnectionOptions): Cluster
+export function openCommandConnection(client: Client, o: CommandConnectionOptions): Client
 export function openCommandConnection(client: Client, o: CommandConnectionOptions): Client {
   let connection: Client
   if (isCluster(client)) {
@@ -39,33 +40,11 @@ export function openCommandConnection(client: Client, o: CommandConnectionOption
       commandTimeout: o.commandTimeoutMs,
       maxRetriesPerRequest: 1,
       retryStrategy: () => null,
+      autoResubscribe: false,
       connectionName: o.name,
     })
   }
   // Errors surface as rejected commands; the connection-level event must not crash the process.
   connection.on('error', () => {})
   return connection
-}
-
-/** Connects `client` if it is not usable, bounded by `timeoutMs`; rejects (and closes it) if it cannot. */
-export async function connectWithin(client: Client, timeoutMs: number): Promise<void> {
-  if (client.status === 'ready') return
-  if (client.status !== 'end' && client.status !== 'wait' && client.status !== 'close') {
-    // Half-way (connecting, reconnecting): start over so the attempt is bounded.
-    await closeConnection(client)
-  }
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const attempt = client.connect()
-  const bounded = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Redis connect timed out after ${timeoutMs} ms`)), timeoutMs)
-  })
-  try {
-    await Promise.race([attempt, bounded])
-  } catch (error) {
-    attempt.catch(() => {})
-    await closeConnection(client)
-    throw error
-  } finally {
-    clearTimeout(timer)
-  }
 }

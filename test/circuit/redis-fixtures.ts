@@ -1,6 +1,7 @@
 /** Shared set-up for the Redis backend tests: one server per file, one prefix per test. */
 import type { Cluster, Redis } from 'ioredis'
 import type { Admission, CircuitConfig } from '../../src/circuit/circuit-backend.js'
+import type { LogFields, Logger } from '../../src/core/logger.js'
 import { RedisCircuitBackend } from '../../src/circuit/backends/redis/index.js'
 import type { RedisCircuitBackendOptions } from '../../src/circuit/backends/redis/index.js'
 import { testPrefix } from '../helpers/redis-server.js'
@@ -16,14 +17,26 @@ export function config(overrides: Partial<CircuitConfig> = {}): CircuitConfig {
   }
 }
 
-/** A logger that keeps what it was told. */
-export function memoryLogger(): { lines: string[]; warn(m: string): void; info(m: string): void } {
+export interface LogEntry {
+  readonly level: 'debug' | 'info' | 'warn' | 'error'
+  readonly message: string
+  readonly fields: LogFields | undefined
+}
+
+/**
+ * A logger that keeps what it was told: `entries` as given, `lines` as `<level> <message>
+ * <fields as JSON>` for tests that look for a word wherever it is.
+ */
+export function memoryLogger(): Logger & { entries: LogEntry[]; lines: string[] } {
+  const entries: LogEntry[] = []
   const lines: string[] = []
-  return {
-    lines,
-    warn: (m: string) => void lines.push(`warn ${m}`),
-    info: (m: string) => void lines.push(`info ${m}`),
-  }
+  const at =
+    (level: LogEntry['level']) =>
+    (message: string, fields?: LogFields): void => {
+      entries.push({ level, message, fields })
+      lines.push(`${level} ${message}${fields === undefined ? '' : ` ${JSON.stringify(fields)}`}`)
+    }
+  return { entries, lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }
 }
 
 /** Makes backends on one client with a fresh prefix, and closes them all afterwards. */

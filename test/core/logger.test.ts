@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest'
-import { consoleLogger, errorFields, resolveLogger } from '../../src/core/logger.js'
+import { consoleLogger, errorFields, resolveLogger, withFields } from '../../src/core/logger.js'
 
 describe('logger', () => {
   it('LOG1 resolveLogger: console by default; methods keep their this; missing levels fall back; a bad logger is a TypeError naming the option', () => {
@@ -54,5 +54,30 @@ describe('logger', () => {
     const e = Object.assign(new Error('boom'), { code: 'ECONNREFUSED' })
     expect(errorFields(e)).toEqual({ error: 'boom', errorName: 'Error', errorCode: 'ECONNREFUSED' })
     expect(errorFields('text')).toEqual({ error: 'text' })
+  })
+
+  it("LOG3 withFields adds its fields to every entry at every level; an entry's own fields win", () => {
+    const seen: unknown[][] = []
+    const record =
+      (level: string) =>
+      (m: string, f?: object): number =>
+        seen.push([level, m, f])
+    const base = {
+      debug: record('debug'),
+      info: record('info'),
+      warn: record('warn'),
+      error: record('error'),
+    }
+    const log = withFields(base, { component: 'c', prefix: 'p' })
+    log.debug('d')
+    log.info('i', { service: 's' })
+    log.warn('w', { prefix: 'own' })
+    log.error('e', {})
+    expect(seen).toEqual([
+      ['debug', 'd', { component: 'c', prefix: 'p' }],
+      ['info', 'i', { component: 'c', prefix: 'p', service: 's' }],
+      ['warn', 'w', { component: 'c', prefix: 'own' }],
+      ['error', 'e', { component: 'c', prefix: 'p' }],
+    ])
   })
 })

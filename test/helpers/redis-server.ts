@@ -8,7 +8,7 @@ import { createServer, Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { delimiter, join } from 'node:path'
 import { type Cluster, Redis, type RedisOptions } from 'ioredis'
-import { closeConnection } from '../../src/circuit/backends/redis/redis-link.js'
+import { closeConnection } from '../../src/redis-common/connection.js'
 
 const INSTALL_HINT =
   'install it with `apt-get install redis-server` (or run bash scripts/install-system-deps.sh)'

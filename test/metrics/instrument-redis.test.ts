@@ -11,7 +11,7 @@ import { type RedisServer, startRedis, testPrefix } from '../helpers/redis-serve
 import { byLabel, value } from './read-metrics.js'
 
 const P = 'breakwater_'
-const quiet = { warn: () => {}, info: () => {} }
+const quiet = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} }
 const unavailable = (): Promise<never> =>
   Promise.reject(Object.assign(new Error('upstream down'), { status: 503 }))
 

@@ -25,7 +25,7 @@ import { startRedis, testPrefix } from '../helpers/redis-server.js'
 import { BATCH, createScenario, EMBEDDINGS, FALLBACK, FLAKY, HEALTHY } from './e2e-scenario.js'
 
 const ALERTS = fileURLToPath(new URL('../../dashboards/alerts.yml', import.meta.url))
-const quiet = { warn: () => {}, info: () => {} }
+const quiet = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} }
 
 /**
  * The shipped rules with every `for` set to 0 and every range window to 10 s: a few seconds of

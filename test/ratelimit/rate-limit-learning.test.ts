@@ -52,6 +52,17 @@ describe('L3 learning from the provider', () => {
     expect((await guard.remaining()).requests).toBe(50) // 100 per second, not 200
   })
 
+  it('L3 a learned limit below the configured one keeps what was used of it used: the level falls by the difference', async () => {
+    const clock = testClock(NOW)
+    const guard = rateLimitGuard({ requests: 100, windowMs: 60_000, maxWaitMs: 0, clock })
+    for (let i = 0; i < 30; i++) await guard.execute(() => i)
+    expect((await guard.remaining()).requests).toBe(70)
+    // Only the limit is reported (the requests just taken may not have reached the provider yet):
+    // 30 of the real 40 are spent, not 30 of 100.
+    guard.observe('default', { headers: { 'x-ratelimit-limit-requests': '40' } })
+    expect((await guard.remaining()).requests).toBe(10)
+  })
+
   it('L3 a configured budget twice the real one is corrected within one window: no 429 after it, the budget used', async () => {
     const clock = testClock(NOW)
     const WINDOW = 1_000

@@ -1,13 +1,12 @@
 import type { Cluster, Redis } from 'ioredis'
-import { InflightWork } from '../../circuit/backends/redis/inflight-work.js'
-import type { BackendState } from '../../circuit/backends/redis/redis-backend-options.js'
-import { escapeService } from '../../circuit/backends/redis/redis-keys.js'
-import { closeConnection } from '../../circuit/backends/redis/redis-link.js'
-import { systemClock, type Clock } from '../../core/clock.js'
-import { BackendHealth } from '../../redis-common/backend-health.js'
-import { connectWithin, openCommandConnection } from '../../redis-common/command-connection.js'
-import { requireRedis7 } from '../../redis-common/redis-version.js'
+import type { Clock } from '../../core/clock.js'
+import { BackendHealth, type BackendState } from '../../redis-common/backend-health.js'
+import { openCommandConnection } from '../../redis-common/command-connection.js'
+import { closeConnection, connectBounded } from '../../redis-common/connection.js'
+import { InflightWork } from '../../redis-common/inflight-work.js'
+import { notUsable, requireReachable, requireRedis7 } from '../../redis-common/ready-checks.js'
 import { defineScripts, runScript } from '../../redis-common/scripts.js'
+import { scratchKey, serviceKey } from '../../redis-common/service-key.js'
 import { DEFAULT_MAX_RATE_LIMIT_SERVICES } from '../memory-store.js'
 import type {
   BudgetObservation,
@@ -54,8 +53,6 @@ export class RedisRateLimitStore implements RateLimitStore {
   private readonly activeProcessMs: number
   /** Names this process in the services' hashes, for the count of active processes. */
   private readonly processId = `${process.pid}.${Math.floor(Math.random() * 2 ** 32).toString(36)}`
-  private starting: Promise<void> | undefined
-  private closed = false
   /** Switches between the fleet budget in Redis and the per-process share. */
   readonly onBackendStateChange: BackendHealth['onChange']
 
@@ -67,7 +64,7 @@ export class RedisRateLimitStore implements RateLimitStore {
     this.leaseMs = o.leaseMs
     this.leaseFraction = o.leaseFraction
     this.activeProcessMs = o.activeProcessMs
-    this.clock = o.clock ?? systemClock
+    this.clock = o.clock
     const now = (): number => this.clock.now()
     this.share = new FallbackShare(this.view, o.fallbackShare, now, DEFAULT_MAX_RATE_LIMIT_SERVICES)
     this.cmd = openCommandConnection(o.client, {
@@ -75,21 +72,16 @@ export class RedisRateLimitStore implements RateLimitStore {
       commandTimeoutMs: o.commandTimeoutMs,
     })
     defineScripts(this.cmd, RATE_LIMIT_SCRIPTS)
-    const connectTimeoutMs = Math.max(1_000, o.commandTimeoutMs * 4)
+    const { connectTimeoutMs } = o
     this.health = new BackendHealth(
-      o.failureThreshold,
-      o.recoveryCheckMs,
-      this.clock,
-      o.logger ?? console,
-      {
-        subject: 'Redis rate limit store',
-        fallback: 'a per-process share of each budget',
-        shared: 'the fleet budget',
-      },
-      async () => {
-        await connectWithin(this.cmd, connectTimeoutMs)
-        // A script, not PING: the check proves the scripts run (D7).
-        await this.script('bwRlPeek', this.key('__ready__'), commonArgs(READY_BUDGET, 1, undefined, 0))
+      o,
+      'share',
+      async (key) => {
+        await connectBounded(this.cmd, connectTimeoutMs)
+        // A script, not PING, on the key that failed last (its shard): the check proves the
+        // scripts run there (D7). Peek writes nothing, so a service's key is safe to check on.
+        const on = key ?? scratchKey(this.prefix, 'rl')
+        await this.script('bwRlPeek', on, commonArgs(READY_BUDGET, 1, undefined, 0))
       },
       this.work.track,
     )
@@ -97,14 +89,7 @@ export class RedisRateLimitStore implements RateLimitStore {
     this.health.onChange(({ to }) => {
       if (to === 'redis') this.share.clear()
     })
-    this.starting = connectWithin(this.cmd, connectTimeoutMs).then(
-      () => void (this.starting = undefined),
-      (error: unknown) => {
-        this.starting = undefined
-        if (!this.closed) this.health.fallBack(error)
-      },
-    )
-    this.work.track(this.starting)
+    this.health.start(connectBounded(this.cmd, connectTimeoutMs))
   }
 
   /** `'redis'` while the fleet budget answers, `'fallback'` while each process uses its share. */
@@ -114,39 +99,37 @@ export class RedisRateLimitStore implements RateLimitStore {
 
   /**
    * Resolves once Redis is connected and usable: version >= 7, and this user may run the scripts
-   * on rate limit keys. Rejects with an Error saying why; calls are answered meanwhile.
+   * on rate limit keys. Rejects with an Error saying why; calls are answered meanwhile. It
+   * touches only `<prefix>:rl:{%ready}`, never a service's key (D7).
    */
   async ready(): Promise<void> {
-    await this.starting
-    if (this.health.state === 'fallback') {
-      throw new Error(`${OWNER}: Redis is unreachable: ${String(this.health.error)}`, {
-        cause: this.health.error,
-      })
-    }
+    await this.health.starting
+    requireReachable(OWNER, this.health)
     await requireRedis7(this.cmd, OWNER)
+    const key = scratchKey(this.prefix, 'rl')
     try {
-      await this.script('bwRlLearn', this.key('__ready__'), commonArgs(READY_BUDGET, 60_000, undefined, 0))
+      await this.script('bwRlLearn', key, commonArgs(READY_BUDGET, 60_000, undefined, 0))
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error)
-      throw new Error(
-        `${OWNER}: Redis is not usable: the rate limit scripts cannot run on its keys (check the ACL: EVALSHA, EVAL, HSET, HDEL, PEXPIRE): ${reason}`,
-        { cause: error },
+      throw notUsable(
+        OWNER,
+        'the rate limit scripts cannot run on its keys (check the ACL: EVALSHA, EVAL, HSET, HDEL, PEXPIRE)',
+        error,
       )
     }
   }
 
   /** The service's hash. */
   key(service: string): string {
-    return `${this.prefix}:rl:{${escapeService(service)}}`
+    return serviceKey(this.prefix, 'rl', service)
   }
 
   take(service: string, budget: RateLimitBudget, request: TakeRequest): BudgetReply | Promise<BudgetReply> {
-    if (this.fallbackAnswers) return this.share.take(service, budget, request, this.leaseMs)
+    if (this.health.local) return this.share.take(service, budget, request, this.leaseMs)
     return this.remoteTake(service, budget, request)
   }
 
   learn(service: string, budget: RateLimitBudget, observation: BudgetObservation): void | Promise<void> {
-    if (this.fallbackAnswers) return this.share.learn(service, budget, observation)
+    if (this.health.local) return this.share.learn(service, budget, observation)
     const now = this.clock.now()
     if (!this.view.urgent(service, budget, observation, now))
       return this.view.defer(service, observation, now)
@@ -158,7 +141,7 @@ export class RedisRateLimitStore implements RateLimitStore {
   }
 
   async peek(service: string, budget: RateLimitBudget): Promise<BudgetReply> {
-    if (!this.fallbackAnswers) {
+    if (!this.health.local) {
       const r = await this.remote(service, budget, 'bwRlPeek', undefined, 0, [])
       if (r !== undefined) return r
     }
@@ -172,14 +155,9 @@ export class RedisRateLimitStore implements RateLimitStore {
 
   /** Stops the background check and closes the connection; nothing is left running. */
   async close(): Promise<void> {
-    this.closed = true
     this.health.stop()
     await this.whenIdle()
     await closeConnection(this.cmd)
-  }
-
-  private get fallbackAnswers(): boolean {
-    return this.health.state === 'fallback' || this.closed
   }
 
   private async remoteTake(
@@ -188,7 +166,7 @@ export class RedisRateLimitStore implements RateLimitStore {
     request: TakeRequest,
   ): Promise<BudgetReply> {
     // Until the first connection attempt settles, commands would fail for want of an offline queue.
-    if (this.starting !== undefined) await this.starting
+    if (this.health.starting !== undefined) await this.health.starting
     const now = this.clock.now()
     const pending = this.view.takePending(service, now, budget.windowMs)
     const extra = takeArgs(
@@ -236,16 +214,17 @@ export class RedisRateLimitStore implements RateLimitStore {
     ageMs: number,
     extra: readonly string[],
   ): Promise<BudgetReply | undefined> {
-    if (this.starting !== undefined) await this.starting
-    if (this.fallbackAnswers) return undefined
+    if (this.health.starting !== undefined) await this.health.starting
+    if (this.health.local) return undefined
     const args = [...commonArgs(budget, this.keyTtlMs, observation, ageMs), ...extra]
+    const key = this.key(service)
     let raw: unknown
     try {
-      const sent = this.script(name, this.key(service), args)
+      const sent = this.script(name, key, args)
       this.work.track(sent)
       raw = await sent
     } catch (error) {
-      this.health.failed(error)
+      this.health.failed(error, key)
       return undefined
     }
     this.health.ok()

@@ -1,6 +1,6 @@
 import type { Cluster, Redis } from 'ioredis'
-import type { BackendLogger } from '../../circuit/backends/redis/redis-backend-options.js'
 import type { Clock } from '../../core/clock.js'
+import type { Logger } from '../../core/logger.js'
 
 export interface RedisRateLimitStoreOptions {
   /**
@@ -41,13 +41,20 @@ export interface RedisRateLimitStoreOptions {
   fallbackShare?: number
   /** How long a process counts as active after its last take, for the fallback share. A number > 0. Default 60 000 ms. */
   activeProcessMs?: number
-  /** Logs one line per switch to and from the per-process share. Default `console`. */
-  logger?: BackendLogger
+  /**
+   * Where the store logs: the core's `Logger` (`debug/info/warn/error(message, fields)`; one with
+   * `warn()` only is accepted too, and then hears no info entries). Each entry has a constant
+   * message and structured fields, always `component: 'RedisRateLimitStore'` and `prefix`, plus:
+   * - warn, once per switch to the per-process share: `{ from: 'redis', to: 'fallback',
+   *   fallback: 'share', error, errorName, errorCode? }` (`error` is Redis's message);
+   * - info, once per return to the fleet budget: `{ from: 'fallback', to: 'redis', fallback: 'share' }`.
+   * Nothing is logged per call, and nothing at debug or error. Default `console`.
+   */
+  logger?: Logger
   /** Source of time for lease ages and the background checks. Default `systemClock`. */
   clock?: Clock
 }
 
-export const DEFAULT_RATE_LIMIT_PREFIX = 'breakwater'
 export const DEFAULT_LEASE_FRACTION = 0.02
 export const DEFAULT_LEASE_MS = 1_000
 export const DEFAULT_ACTIVE_PROCESS_MS = 60_000

@@ -19,6 +19,7 @@ import { Cluster, Redis } from 'ioredis'
 import { RedisCircuitBackend } from '../../../src/circuit/backends/redis/index.js'
 import { circuitGuard } from '../../../src/circuit/circuit-guard.js'
 import { isBrokenCircuitError } from '../../../src/core/errors/broken-circuit-error.js'
+import type { LogFields, Logger } from '../../../src/core/logger.js'
 import { llmGuard } from '../../../src/presets/llm-guard.js'
 import type { ToWorker } from './fleet-protocol.js'
 
@@ -49,10 +50,13 @@ function redisClient(): Redis | Cluster | undefined {
 
 const forward =
   (level: string) =>
-  (line: string): void =>
-    void send({ type: 'log', level, line })
-const logger =
-  process.env.FLEET_LOG === '1' ? { warn: forward('warn'), info: forward('info') } : { warn: () => {} }
+  (message: string, fields?: LogFields): void =>
+    void send({ type: 'log', level, line: `${message}${fields ? ` ${JSON.stringify(fields)}` : ''}` })
+const quiet = (): void => {}
+const logger: Logger =
+  process.env.FLEET_LOG === '1'
+    ? { debug: forward('debug'), info: forward('info'), warn: forward('warn'), error: forward('error') }
+    : { debug: quiet, info: quiet, warn: quiet, error: quiet }
 const client = redisClient()
 client?.on('error', () => {})
 const backend =

@@ -22,12 +22,13 @@ type Command =
     }
   | { cmd: 'stop' }
 
+const quiet = (): void => {}
 const port = Number(process.env.FLEET_REDIS_PORT)
 const client = new Redis({ port, lazyConnect: true })
 const store = new RedisRateLimitStore({
   client,
   prefix: process.env.FLEET_PREFIX!,
-  logger: { warn: () => {} },
+  logger: { debug: quiet, info: quiet, warn: quiet, error: quiet },
 })
 
 const send = (message: unknown): Promise<void> =>

@@ -1,5 +1,5 @@
 import type { CircuitConfig } from '../../circuit-backend.js'
-import type { BackendHealth } from './backend-health.js'
+import type { BackendHealth } from '../../../redis-common/backend-health.js'
 import { OrphanProbes } from './orphan-probes.js'
 import { breakerChannel, breakerKey, encodedConfig } from './redis-keys.js'
 import type { RedisLink } from './redis-link.js'

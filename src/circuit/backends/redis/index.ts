@@ -1,7 +1,6 @@
 export { RedisCircuitBackend } from './redis-circuit-backend.js'
 export {
   type BackendFailureMode,
-  type BackendLogger,
   type BackendState,
   type BackendStateChange,
   type ConfigMismatch,

@@ -1,9 +1,13 @@
+import type { Logger } from '../../../core/logger.js'
 import type { CircuitConfig } from '../../circuit-backend.js'
 import type { BreakerCommands, LossHandler } from './breaker-commands.js'
 import type { FallbackRouter, LocalKnowledge } from './fallback-router.js'
-import type { BackendLogger } from './redis-backend-options.js'
 import type { ScriptReply } from './redis-scripts.js'
 import type { SharedView } from './shared-view.js'
+
+/** Logged (warn) once per open state put back into Redis after Redis lost it. */
+export const STATE_REASSERTED =
+  "breakwater: circuit open state lost in Redis, re-asserted from this process's breaker"
 
 /**
  * Puts back an open state that Redis lost (D7): FLUSHALL, a restart without persistence, a
@@ -18,7 +22,7 @@ export class LostState {
     private readonly commands: BreakerCommands,
     private readonly router: FallbackRouter,
     private readonly view: SharedView,
-    private readonly logger: BackendLogger,
+    private readonly logger: Logger,
   ) {}
 
   /** A reply showed the loss (see BreakerCommands.onLoss). */
@@ -60,11 +64,13 @@ export class LostState {
       cooling ? '1' : '0',
     ])
     if (r?.kind === 'ok') {
-      const left = knows.remainingMs < 0 ? 'isolated' : `${knows.remainingMs} ms left`
-      this.logger.warn(
-        `breakwater: circuit "${service}" lost its open state in Redis (${why}); re-asserted it from this process's breaker (${left})`,
-        { service, reason: why, remainingMs: knows.remainingMs, cooling },
-      )
+      this.logger.warn(STATE_REASSERTED, {
+        service,
+        reason: why,
+        isolated: knows.remainingMs < 0,
+        ...(knows.remainingMs >= 0 && { remainingMs: knows.remainingMs }),
+        cooling,
+      })
     }
     return r
   }

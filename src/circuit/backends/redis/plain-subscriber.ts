@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis'
-import { closeConnection, connectBounded } from './redis-connection.js'
+import { closeConnection, connectBounded } from '../../../redis-common/connection.js'
 
 /** Where invalidation messages come from: one connection (Redis), or one per shard (Cluster). */
 export interface ChannelSubscriber {

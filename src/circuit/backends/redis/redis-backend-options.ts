@@ -1,19 +1,19 @@
 import type { Cluster, Redis } from 'ioredis'
 import type { Clock } from '../../../core/clock.js'
+import type { Logger } from '../../../core/logger.js'
 import type { CircuitBackend, CircuitConfig } from '../../circuit-backend.js'
 
 /** What the backend does with calls while Redis is unusable (D5). */
 export type BackendFailureMode = 'local' | 'allow' | 'deny'
 
-/** Where admissions come from: the shared breaker in Redis, or the fallback. */
-export type BackendState = 'redis' | 'fallback'
-
-export interface BackendStateChange {
-  readonly from: BackendState
-  readonly to: BackendState
-  /** The Redis error that caused the fallback (absent when returning to Redis). */
-  readonly error?: unknown
-}
+export type { BackendState, BackendStateChange } from '../../../redis-common/backend-health.js'
+export {
+  DEFAULT_BACKEND_FAILURE_THRESHOLD,
+  DEFAULT_COMMAND_TIMEOUT_MS,
+  DEFAULT_KEY_TTL_MS,
+  DEFAULT_PREFIX,
+  DEFAULT_RECOVERY_CHECK_MS,
+} from '../../../redis-common/redis-options.js'
 
 export interface ConfigMismatch {
   readonly service: string
@@ -21,16 +21,6 @@ export interface ConfigMismatch {
   readonly local: CircuitConfig
   /** The configuration stored in Redis, which the shared breaker keeps applying until `reset()`. */
   readonly stored: CircuitConfig | string
-}
-
-/**
- * Anything with console-like methods; only `warn` is required. Each line is one transition (or
- * one configuration mismatch); `details` carries the same facts as fields (service, from, to,
- * reason…) for a structured logger.
- */
-export interface BackendLogger {
-  warn(message: string, details?: unknown): void
-  info?(message: string, details?: unknown): void
 }
 
 export interface RedisCircuitBackendOptions {
@@ -83,11 +73,21 @@ export interface RedisCircuitBackendOptions {
   /** How often locally counted successes are flushed (failure-rate mode only, HINCRBY). Default 100 ms. */
   flushIntervalMs?: number
   /**
-   * Logs one line per transition: to the fallback and back (warn / info), an open state re-asserted
-   * after Redis lost it (warn), sharded subscriptions lost (info); and per configuration mismatch.
-   * Default `console`.
+   * Where the backend logs: the core's `Logger` (`debug/info/warn/error(message, fields)`; one
+   * with `warn()` only is accepted too, and then hears no info entries). Each entry has a constant
+   * message and structured fields, always `component: 'RedisCircuitBackend'` and `prefix`, plus:
+   * - warn, once per switch to the fallback: `{ from: 'redis', to: 'fallback', fallback, error,
+   *   errorName, errorCode? }` (`fallback` is the `onBackendFailure` mode, `error` Redis's message);
+   * - info, once per return to Redis: `{ from: 'fallback', to: 'redis', fallback }`;
+   * - warn, once per service and stored value, a configuration mismatch: `{ service, stored, local }`;
+   * - warn, an open state put back after Redis lost it: `{ service, reason, isolated, remainingMs?,
+   *   cooling }`;
+   * - info, the subscriber connection lost `{ reason }`, and reconnected (only when Redis stayed
+   *   usable meanwhile; otherwise the return from the fallback says it);
+   * - info, sharded subscriptions lost (Cluster): `{ services, reason }` (`services` a count).
+   * Nothing is logged per call, and nothing at debug or error. Default `console`.
    */
-  logger?: BackendLogger
+  logger?: Logger
   /**
    * The per-process breaker used with `onBackendFailure: 'local'`. Default a new
    * `InMemoryCircuitBackend({ clock })`.
@@ -99,12 +99,7 @@ export interface RedisCircuitBackendOptions {
   random?: () => number
 }
 
-export const DEFAULT_PREFIX = 'breakwater'
-export const DEFAULT_COMMAND_TIMEOUT_MS = 250
-export const DEFAULT_BACKEND_FAILURE_THRESHOLD = 3
-export const DEFAULT_RECOVERY_CHECK_MS = 1_000
 export const DEFAULT_SUBSCRIPTION_CHECK_MS = 1_000
 export const DEFAULT_MAX_CACHE_AGE_MS = 5_000
 export const DEFAULT_MAX_CACHED_SERVICES = 10_000
-export const DEFAULT_KEY_TTL_MS = 86_400_000
 export const DEFAULT_FLUSH_INTERVAL_MS = 100

@@ -1,5 +1,7 @@
-import { systemClock, type Clock } from '../../../core/clock.js'
+import type { Clock } from '../../../core/clock.js'
 import type { Event } from '../../../core/events.js'
+import { BackendHealth } from '../../../redis-common/backend-health.js'
+import { InflightWork } from '../../../redis-common/inflight-work.js'
 import { ALLOW } from '../../breaker-state.js'
 import type {
   Admission,
@@ -11,10 +13,8 @@ import type {
 } from '../../circuit-backend.js'
 import { InMemoryCircuitBackend } from '../memory-backend.js'
 import { admissionOf, AdmitFlights, coveredByCache, denial } from './admissions.js'
-import { BackendHealth } from './backend-health.js'
 import { BreakerCommands } from './breaker-commands.js'
 import { FallbackRouter } from './fallback-router.js'
-import { InflightWork } from './inflight-work.js'
 import { LostState } from './lost-state.js'
 import { PendingFailures } from './pending-failures.js'
 import { plainReport } from './plain-report.js'
@@ -29,7 +29,7 @@ import { RedisLink } from './redis-link.js'
 import { resolveRedisBackendOptions } from './resolve-options.js'
 import { SharedView } from './shared-view.js'
 import { StateCache } from './state-cache.js'
-import { subscriptionsLost } from './subscriptions-lost.js'
+import { SubscriptionLoss } from './subscriptions-lost.js'
 import { SuccessTallies } from './success-tallies.js'
 import { verifyRedis } from './verify-redis.js'
 
@@ -55,8 +55,6 @@ export class RedisCircuitBackend implements CircuitBackend {
   private readonly flights = new AdmitFlights()
   /** Reports not yet answered that may open the breaker (failures, cooldowns): the next admission waits. */
   private readonly pending = new PendingFailures()
-  private starting: Promise<void> | undefined
-  private closed = false
   /** Transitions this process learns of, from its own calls or any other process's (via pub/sub). */
   readonly onStateChange: Event<StateChange>
   /** A service's stored configuration differs from the one a guard asked for (also logged once). */
@@ -70,10 +68,8 @@ export class RedisCircuitBackend implements CircuitBackend {
     this.commandTimeoutMs = o.commandTimeoutMs
     this.onBackendFailure = o.onBackendFailure
     this.keyTtlMs = o.keyTtlMs
-    this.clock = o.clock ?? systemClock
-    const random = o.random ?? Math.random
-    const logger = o.logger ?? console
-    const connectTimeoutMs = Math.max(1_000, o.commandTimeoutMs * 4)
+    this.clock = o.clock
+    const { random, logger, connectTimeoutMs } = o
     const local = o.localBackend ?? new InMemoryCircuitBackend({ clock: this.clock, random })
     this.router = new FallbackRouter(local, o.onBackendFailure, o.recoveryCheckMs, o.maxServices)
     this.cache = new StateCache(o.maxCacheAgeMs, o.maxServices)
@@ -82,23 +78,23 @@ export class RedisCircuitBackend implements CircuitBackend {
     this.onConfigMismatch = this.view.onConfigMismatch
     const { commandTimeoutMs, subscriptionCheckMs } = o
     const linkOptions = { commandTimeoutMs, connectTimeoutMs, subscriptionCheckMs, clock: this.clock }
+    // The background check reconnects a lost subscriber.
+    const loss = new SubscriptionLoss(this.cache, logger, () => this.health.schedule())
     this.link = new RedisLink(
       o.client,
       { ...linkOptions, track: this.work.track },
       {
         message: (service, message) => this.view.message(service, message),
-        lost: subscriptionsLost(this.cache, logger, () => {
-          if (!this.closed) this.health.schedule() // the background check reconnects the subscriber
-        }),
+        lost: loss.lost,
       },
     )
     this.health = new BackendHealth(
-      o.failureThreshold,
-      o.recoveryCheckMs,
-      this.clock,
-      logger,
+      o,
       o.onBackendFailure,
-      (key) => this.link.check(key ?? checkKey(this.prefix), connectTimeoutMs),
+      async (key) => {
+        await this.link.check(key ?? checkKey(this.prefix), connectTimeoutMs)
+        loss.restored(this.health.state === 'redis')
+      },
       this.work.track,
     )
     this.onBackendStateChange = this.health.onChange
@@ -112,7 +108,7 @@ export class RedisCircuitBackend implements CircuitBackend {
       this.prefix,
       this.keyTtlMs,
       random,
-      () => this.starting,
+      () => this.health.starting,
       (service) => this.tallies.take(service),
       this.work.track,
     )
@@ -122,14 +118,7 @@ export class RedisCircuitBackend implements CircuitBackend {
       this.cache.invalidateAll()
       if (to === 'redis') this.work.track(this.router.returning().then((open) => lost.afterReturn(open)))
     })
-    this.starting = this.link.connect(connectTimeoutMs).then(
-      () => void (this.starting = undefined),
-      (error: unknown) => {
-        this.starting = undefined
-        if (!this.closed) this.health.fallBack(error)
-      },
-    )
-    this.work.track(this.starting)
+    this.health.start(this.link.connect(connectTimeoutMs))
   }
 
   /** `'redis'` while the shared breaker answers, `'fallback'` while Redis is unusable. */
@@ -143,12 +132,12 @@ export class RedisCircuitBackend implements CircuitBackend {
    * It touches only `<prefix>:cb:{%ready}`, never a service's key (D7).
    */
   async ready(): Promise<void> {
-    await this.starting
+    await this.health.starting
     await verifyRedis(this.link, this.health, this.commands, this.prefix)
   }
 
   admit(service: string, config: CircuitConfig): Admission | Promise<Admission> {
-    if (this.fallbackAnswers) return this.router.admit(service, config)
+    if (this.health.local) return this.router.admit(service, config)
     if (this.router.isReturning(service)) return this.router.admitReturning(service, config, this.remote)
     // A failure or cooldown this process reported may have opened the breaker: answer once Redis
     // has said so (no extra command; a hung Redis delays this call by the command timeout at most).
@@ -172,7 +161,7 @@ export class RedisCircuitBackend implements CircuitBackend {
 
   record(service: string, config: CircuitConfig, report: OutcomeReport): void | Promise<void> {
     const redisToken = this.router.recordLocal(service, config, report)
-    if (this.fallbackAnswers) return
+    if (this.health.local) return
     if (report.token !== undefined && redisToken === undefined) {
       // A local probe (while returning): Redis still counts the outcome as a plain call.
       return this.record(service, config, plainReport(report.outcome))
@@ -193,19 +182,19 @@ export class RedisCircuitBackend implements CircuitBackend {
 
   release(service: string, config: CircuitConfig, token: string): void | Promise<void> {
     const redisToken = this.router.releaseLocal(service, config, token)
-    if (redisToken === undefined || this.fallbackAnswers) return
+    if (redisToken === undefined || this.health.local) return
     return this.commands.update(service, config, 'bwCbRelease', [redisToken])
   }
 
   renew(service: string, config: CircuitConfig, token: string): void | Promise<void> {
     const redisToken = this.router.renewLocal(service, config, token)
-    if (redisToken === undefined || this.fallbackAnswers) return
+    if (redisToken === undefined || this.health.local) return
     return this.commands.update(service, config, 'bwCbRenew', [redisToken])
   }
 
   cooldown(service: string, config: CircuitConfig, ms: number): void | Promise<void> {
     this.router.feed((local) => local.cooldown(service, config, ms))
-    if (this.fallbackAnswers) return
+    if (this.health.local) return
     // Redis keeps the longer of the two: a burst of 429s answered together costs one command.
     if (coveredByCache(this.cache.fresh(service, this.clock.now()), this.clock.now(), ms, config)) return
     const sent = this.commands.update(service, config, 'bwCbCooldown', [Math.ceil(ms)])
@@ -215,19 +204,19 @@ export class RedisCircuitBackend implements CircuitBackend {
 
   isolate(service: string, config: CircuitConfig): void | Promise<void> {
     this.router.feed((local) => local.isolate(service, config))
-    if (this.fallbackAnswers) return
+    if (this.health.local) return
     return this.commands.update(service, config, 'bwCbIsolate', [])
   }
 
   reset(service: string, config: CircuitConfig): void | Promise<void> {
     this.router.feed((local) => local.reset(service, config))
     this.view.forgetMismatch(service)
-    if (this.fallbackAnswers) return
+    if (this.health.local) return
     return this.commands.update(service, config, 'bwCbReset', [])
   }
 
   async snapshot(service: string, config: CircuitConfig): Promise<CircuitSnapshot> {
-    if (!this.fallbackAnswers) {
+    if (!this.health.local) {
       const r = await this.commands.call(service, config, 'bwCbPeek', [])
       if (r !== undefined) {
         const retryAfterMs = r.state === 'open' ? r.remainingMs : 0
@@ -247,17 +236,11 @@ export class RedisCircuitBackend implements CircuitBackend {
 
   /** Stops the background work and closes every connection; nothing is left running. */
   async close(): Promise<void> {
-    this.closed = true
     this.health.stop()
     this.tallies.stop()
     await this.whenIdle()
     await this.link.close()
     await this.whenIdle()
-  }
-
-  /** Redis is unusable or the backend is closed: the fallback router answers alone. */
-  private get fallbackAnswers(): boolean {
-    return this.health.state === 'fallback' || this.closed
   }
 
   /** The admit round trip, used directly and by the fallback router while returning. */

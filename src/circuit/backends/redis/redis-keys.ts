@@ -1,50 +1,20 @@
+import { scratchKey, serviceKey } from '../../../redis-common/service-key.js'
 import type { CircuitConfig } from '../../circuit-backend.js'
 
 /** Version tag of the stored configuration encoding (field 1 of `cfg`). */
 const CONFIG_VERSION = 1
 
-/**
- * `%`, `{`, `}`, and a UTF-16 surrogate that is not half of a pair (a lone surrogate), each matched
- * once: `/u` is deliberately absent, so the string is seen as UTF-16 code units.
- */
-const ESCAPED = /[%{}]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g
-
-/**
- * Encodes a service name for use inside a hash tag, one-to-one, keeping ordinary names readable
- * (`openai:gpt-4o` stays as it is):
- * - `{` and `}` would end or split the tag and send the key and its channel to different Cluster
- *   slots (CROSSSLOT): they become `%7B` and `%7D`;
- * - a lone surrogate (`'svc\uD800'`) has no UTF-8 form: sent as it is, every one of them would
- *   become U+FFFD on the wire and distinct names would share a key. It becomes `%u` and its four
- *   hex digits (`%uD800`); a well-formed pair stays as it is (valid UTF-8);
- * - `%` itself becomes `%25`, so every `%` in the result starts an escape and the mapping can be
- *   read back unambiguously;
- * - the empty name becomes `%` alone (an empty tag `{}` is no tag at all), which no other name
- *   produces.
- */
-export function escapeService(service: string): string {
-  if (service === '') return '%'
-  return service.replace(ESCAPED, (c) => {
-    if (c === '%') return '%25'
-    if (c === '{') return '%7B'
-    if (c === '}') return '%7D'
-    return `%u${c.charCodeAt(0).toString(16).toUpperCase()}`
-  })
-}
-
 /** The service's hash: `<prefix>:cb:{<escaped service>}`. */
 export function breakerKey(prefix: string, service: string): string {
-  return `${prefix}:cb:{${escapeService(service)}}`
+  return serviceKey(prefix, 'cb', service)
 }
 
 /**
- * The key `ready()` and the recovery check use when no service is involved:
- * `<prefix>:cb:{%ready}`. It has the shape of a breaker key (same ACL key pattern, its own hash
- * tag so its channels share its slot) but no service can own it: `escapeService` never puts a
- * `%` before anything but `25`, `7B`, `7D` or `u`.
+ * The key `ready()` and the recovery check use when no service is involved: `<prefix>:cb:{%ready}`
+ * (see `scratchKey`), with its own hash tag so its channels share its slot.
  */
 export function checkKey(prefix: string): string {
-  return `${prefix}:cb:{%ready}`
+  return scratchKey(prefix, 'cb')
 }
 
 /** The service's invalidation channel: same hash tag as its key, so SPUBLISH lands on its shard. */

@@ -1,11 +1,10 @@
 import type { Clock } from '../../../core/clock.js'
+import { openCommandConnection } from '../../../redis-common/command-connection.js'
+import { type Client, closeConnection, connectBounded, isCluster } from '../../../redis-common/connection.js'
 import { type ChannelSubscriber, PlainSubscriber, type SubscriberEvents } from './plain-subscriber.js'
-import { type Client, connectBounded, closeConnection, isCluster } from './redis-connection.js'
 import { checkChannel } from './redis-keys.js'
 import { defineScripts, runCheck } from './redis-scripts.js'
 import { ShardedSubscriber } from './sharded-subscriber.js'
-
-export { closeConnection, isCluster, isRedisClient } from './redis-connection.js'
 
 /** The name of every connection the backend opens (CLIENT LIST shows whose they are). */
 export const CONNECTION_NAME = 'breakwater-circuit'
@@ -33,18 +32,9 @@ export class RedisLink {
 
   constructor(client: Client, o: RedisLinkOptions, events: SubscriberEvents) {
     this.cluster = isCluster(client)
+    const connection = { name: CONNECTION_NAME, commandTimeoutMs: o.commandTimeoutMs }
     if (isCluster(client)) {
-      const cmd = client.duplicate([], {
-        lazyConnect: true,
-        enableOfflineQueue: false,
-        clusterRetryStrategy: () => null,
-        redisOptions: {
-          ...client.options.redisOptions,
-          commandTimeout: o.commandTimeoutMs,
-          maxRetriesPerRequest: 1,
-          connectionName: CONNECTION_NAME,
-        },
-      })
+      const cmd = openCommandConnection(client, connection)
       this.cmd = cmd
       this.subscriber = new ShardedSubscriber(
         cmd,
@@ -59,21 +49,9 @@ export class RedisLink {
         events,
       )
     } else {
-      const base = {
-        lazyConnect: true,
-        enableOfflineQueue: false,
-        enableReadyCheck: false,
-        commandTimeout: o.commandTimeoutMs,
-        maxRetriesPerRequest: 1,
-        retryStrategy: () => null,
-        autoResubscribe: false,
-        connectionName: CONNECTION_NAME,
-      }
-      this.cmd = client.duplicate(base)
-      this.subscriber = new PlainSubscriber(client.duplicate(base), events)
+      this.cmd = openCommandConnection(client, connection)
+      this.subscriber = new PlainSubscriber(openCommandConnection(client, connection), events)
     }
-    // Errors surface as rejected commands; the connection-level event must not crash the process.
-    this.cmd.on('error', () => {})
     defineScripts(this.cmd)
   }
 

@@ -1,4 +1,5 @@
 import type { Cluster, Redis } from 'ioredis'
+import { defineScripts as define, runScript as run } from '../../../redis-common/scripts.js'
 import type { CircuitState } from '../../circuit-backend.js'
 import { ADMIT_LUA } from './lua/admit.js'
 import { ASSERT_LUA } from './lua/assert.js'
@@ -11,11 +12,7 @@ import { RELEASE_LUA } from './lua/release.js'
 import { RENEW_LUA } from './lua/renew.js'
 import { RESET_LUA } from './lua/reset.js'
 
-/**
- * The breaker scripts, registered with ioredis `defineCommand`: it sends EVALSHA and falls back to
- * EVAL on NOSCRIPT, so a restart, a failover or SCRIPT FLUSH costs one extra round trip, never an
- * error; on a Cluster the fallback happens on whichever node owns the key.
- */
+/** The breaker scripts that answer a reply (see lua/prelude.ts), by command name. */
 export const SCRIPTS = {
   bwCbAdmit: ADMIT_LUA,
   bwCbRecord: RECORD_LUA,
@@ -49,24 +46,18 @@ export interface ScriptReply {
   readonly publishError: string
 }
 
-type ScriptFn = (key: string, ...args: (string | number)[]) => Promise<unknown>
-
 /** The read-only check script's command name (see lua/check.ts); it answers a number, not a reply. */
 const CHECK = 'bwCbCheck'
-const DEFINED: readonly (readonly [string, string])[] = [...Object.entries(SCRIPTS), [CHECK, CHECK_LUA]]
+const DEFINED: Readonly<Record<string, string>> = Object.freeze({ ...SCRIPTS, [CHECK]: CHECK_LUA })
 
-/** Registers every script on a connection (idempotent per connection). */
+/** Registers every breaker script on a connection (see redis-common/scripts.ts). */
 export function defineScripts(client: Redis | Cluster): void {
-  const registered = client as unknown as Record<string, unknown>
-  for (const [name, lua] of DEFINED) {
-    if (typeof registered[name] !== 'function') client.defineCommand(name, { numberOfKeys: 1, lua })
-  }
+  define(client, DEFINED)
 }
 
 /** Runs the read-only check script on `key`; resolves with the server time it read. */
 export async function runCheck(client: Redis | Cluster, key: string): Promise<number> {
-  const fn = (client as unknown as Record<string, ScriptFn>)[CHECK]!
-  const time = Number(await fn.call(client, key))
+  const time = Number(await run(client, CHECK, key, []))
   if (!Number.isFinite(time)) throw new Error(`unexpected check script reply: ${String(time)}`)
   return time
 }
@@ -78,8 +69,7 @@ export async function runScript(
   key: string,
   args: readonly (string | number)[],
 ): Promise<ScriptReply> {
-  const fn = (client as unknown as Record<ScriptName, ScriptFn>)[name]
-  return parseReply(await fn.call(client, key, ...args))
+  return parseReply(await run(client, name, key, args))
 }
 
 function parseReply(raw: unknown): ScriptReply {

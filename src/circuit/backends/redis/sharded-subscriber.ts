@@ -1,7 +1,7 @@
 import type { Cluster, Redis } from 'ioredis'
 import { setTimer, type Clock } from '../../../core/clock.js'
 import { type ChannelSubscriber, nextSubscription, type SubscriberEvents } from './plain-subscriber.js'
-import { closeConnection, connectBounded } from './redis-connection.js'
+import { closeConnection, connectBounded } from '../../../redis-common/connection.js'
 import { SlotMap } from './slot-map.js'
 
 export interface ShardedSubscriberOptions {

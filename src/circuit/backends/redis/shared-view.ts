@@ -1,6 +1,7 @@
 import { EventEmitter } from '../../../core/events.js'
+import type { Logger } from '../../../core/logger.js'
 import type { CircuitConfig, CircuitState, StateChange } from '../../circuit-backend.js'
-import type { BackendLogger, ConfigMismatch } from './redis-backend-options.js'
+import type { ConfigMismatch } from './redis-backend-options.js'
 import { decodeConfig, encodeConfig } from './redis-keys.js'
 import type { CachedState, StateCache } from './state-cache.js'
 
@@ -27,6 +28,10 @@ export type LearnListener = (
   config: CircuitConfig | undefined,
 ) => void
 
+/** Logged (warn) once per service and stored configuration that differs from a guard's. */
+export const CONFIG_MISMATCH =
+  'breakwater: circuit configured differently in Redis, the stored configuration applies until reset()'
+
 /**
  * What this process knows of the shared breakers: it feeds the cache from script replies and
  * invalidation messages, raises `onStateChange` for every transition it learns of (from any
@@ -42,7 +47,7 @@ export class SharedView {
   constructor(
     private readonly cache: StateCache,
     private readonly now: () => number,
-    private readonly logger: BackendLogger,
+    private readonly logger: Logger,
     private readonly onLearn: LearnListener,
   ) {}
 
@@ -106,10 +111,7 @@ export class SharedView {
   mismatch(service: string, config: CircuitConfig, stored: string): void {
     if (this.mismatches.get(service) === stored) return
     this.mismatches.set(service, stored)
-    this.logger.warn(
-      `breakwater: circuit "${service}" is configured differently in Redis (${stored}) than here (${encodeConfig(config)}); the stored configuration keeps applying until reset()`,
-      { service, stored, local: encodeConfig(config) },
-    )
+    this.logger.warn(CONFIG_MISMATCH, { service, stored, local: encodeConfig(config) })
     this.mismatchEmitter.emit({ service, local: config, stored: decodeConfig(stored) ?? stored })
   }
 

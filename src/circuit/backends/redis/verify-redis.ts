@@ -1,11 +1,12 @@
+import { notUsable, requireReachable, requireRedis7 } from '../../../redis-common/ready-checks.js'
 import type { CircuitConfig } from '../../circuit-backend.js'
-import type { BackendHealth } from './backend-health.js'
+import type { BackendHealth } from '../../../redis-common/backend-health.js'
 import type { BreakerCommands } from './breaker-commands.js'
 import { breakerChannel, checkKey } from './redis-keys.js'
 import type { RedisLink } from './redis-link.js'
 import { runCheck } from './redis-scripts.js'
 
-const MIN_MAJOR = 7
+const OWNER = 'RedisCircuitBackend'
 
 /** Configuration used only by `ready()` to exercise the scripts on the check key. */
 const READY_CONFIG: CircuitConfig = Object.freeze({
@@ -33,30 +34,12 @@ export async function verifyRedis(
   commands: Pick<BreakerCommands, 'script'>,
   prefix: string,
 ): Promise<void> {
-  if (health.state === 'fallback') {
-    throw new Error(`RedisCircuitBackend: Redis is unreachable: ${String(health.error)}`, {
-      cause: health.error,
-    })
-  }
+  requireReachable(OWNER, health)
   const key = checkKey(prefix)
   const fail = (what: string, error?: unknown): never => {
-    const reason = error instanceof Error ? error.message : String(error ?? '')
-    throw new Error(`RedisCircuitBackend: Redis is not usable: ${what}${reason ? `: ${reason}` : ''}`, {
-      cause: error,
-    })
+    throw notUsable(OWNER, what, error)
   }
-  let info = ''
-  try {
-    info = String(await link.cmd.info('server'))
-  } catch (error) {
-    fail('INFO server failed', error)
-  }
-  const version = /redis_version:(\d+)\.(\d+)/.exec(info)
-  if (version === null || Number(version[1]) < MIN_MAJOR) {
-    fail(
-      `Redis >= ${MIN_MAJOR}.0 is required, found ${version ? `${version[1]}.${version[2]}` : 'an unknown version'}`,
-    )
-  }
+  await requireRedis7(link.cmd, OWNER)
   let publishError = ''
   try {
     const reset = await commands.script('bwCbReset', key, READY_CONFIG, [], READY_TTL_MS)

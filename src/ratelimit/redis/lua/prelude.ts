@@ -1,7 +1,8 @@
 /**
  * Lua shared by every rate limit script: it reads the service's hash and Redis server time, and
  * brings the budget up to now the way `advance()` in src/ratelimit/budget-bucket.ts does, which
- * these scripts mirror step for step (learned limits, refill, what the provider says is left, a
+ * these scripts mirror step for step (learned limits — a lower one lowers the level by as much —,
+ * refill, what the provider says is left, a
  * 429's pause). Each script is this prelude followed by its own body, so a script is still one
  * self-contained EVAL touching exactly one key.
  *
@@ -33,18 +34,26 @@ local h = {}
 for i = 1, #raw, 2 do h[raw[i]] = raw[i + 1] end
 local windowMs = tonumber(ARGV[3])
 
-local learnedR = tonumber(h.lr) or 0
-local learnedT = tonumber(h.lt) or 0
-if tonumber(ARGV[5]) > 0 then learnedR = tonumber(ARGV[5]) end
-if tonumber(ARGV[6]) > 0 then learnedT = tonumber(ARGV[6]) end
-
 local function limitOf(configured, learned)
   if configured > 0 and learned > 0 then return math.min(configured, learned) end
   if configured > 0 then return configured end
   return learned
 end
+
+local learnedR = tonumber(h.lr) or 0
+local learnedT = tonumber(h.lt) or 0
+local previousR = limitOf(tonumber(ARGV[1]), learnedR)
+local previousT = limitOf(tonumber(ARGV[2]), learnedT)
+if tonumber(ARGV[5]) > 0 then learnedR = tonumber(ARGV[5]) end
+if tonumber(ARGV[6]) > 0 then learnedT = tonumber(ARGV[6]) end
 local limitR = limitOf(tonumber(ARGV[1]), learnedR)
 local limitT = limitOf(tonumber(ARGV[2]), learnedT)
+
+-- A limit in force that drops keeps what was used of the old one used.
+local function lowered(level, previous, limit)
+  if level == nil or previous <= 0 or limit >= previous then return level end
+  return tonumber(level) - (previous - limit)
+end
 
 local elapsed = math.max(0, now - (tonumber(h.t) or now))
 local function refill(level, limit)
@@ -52,8 +61,8 @@ local function refill(level, limit)
   if level == nil then return limit end
   return math.min(limit, tonumber(level) + elapsed * limit / windowMs)
 end
-local levelR = refill(h.rl, limitR)
-local levelT = refill(h.tl, limitT)
+local levelR = refill(lowered(h.rl, previousR, limitR), limitR)
+local levelT = refill(lowered(h.tl, previousT, limitT), limitT)
 
 local age = tonumber(ARGV[9])
 local function tighten(level, limit, remaining)

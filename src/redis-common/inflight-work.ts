@@ -1,4 +1,4 @@
-import { noop } from '../../../core/abort.js'
+import { noop } from '../core/abort.js'
 
 /**
  * Every Redis command and background check the backend started, until it settles: reports are
