@@ -13,6 +13,7 @@ import { environment } from './lib/environment.mjs'
 import { report } from './lib/report.mjs'
 import { latency, LATENCY_SETUP } from './latency.mjs'
 import { overhead } from './overhead.mjs'
+import { ratelimitFleet, withRatelimitFleet } from './ratelimit-fleet.mjs'
 import { redisFaults, withRedisFaults } from './redis-faults.mjs'
 import { startRedis } from './redis.mjs'
 import { streams, withStreams } from './streams.mjs'
@@ -114,6 +115,16 @@ for (const r of burstResult.rows) {
   )
 }
 
+log(
+  "rate limit across a fleet (4 processes against the fake provider's budget: one Redis budget, per-process shares, none)",
+)
+const ratelimitResult = await ratelimitFleet({ quick })
+for (const r of ratelimitResult.rows) {
+  log(
+    `  ${r.mode}: ${r.requests} requests, ${(r.limitedShare * 100).toFixed(1)} % answered 429, ${(r.budgetUsed * 100).toFixed(1)} % of the budget used, ${r.failed} caller errors`,
+  )
+}
+
 log('compaction scenarios (tool-heavy and CJK agent sessions, slow summarizer)')
 const compactionResult = await compaction({ quick })
 for (const s of compactionResult.sessions) {
@@ -150,6 +161,7 @@ let markdown = report({
 markdown = withFleet(markdown, fleetResult)
 markdown = withRedisFaults(markdown, faults)
 markdown = withBurst(markdown, burstResult)
+markdown = withRatelimitFleet(markdown, ratelimitResult)
 markdown = markdown.replace('## Reproduce', () => `${tracingSection(tracing).join('\n')}\n## Reproduce`)
 markdown = withCompaction(markdown, compactionResult)
 markdown = withStreams(markdown, streamResult)

@@ -7,7 +7,7 @@ import {
 } from '../index.js'
 import type { ChatModel } from './chat-models.js'
 import { between, pick } from './random.js'
-import { BURST_PHASE, type Scenario } from './scenario.js'
+import type { Scenario } from './scenario.js'
 import type { DemoStats } from './stats.js'
 
 export interface AgentOptions {
@@ -106,9 +106,8 @@ export class AgentSession {
   }
 
   private call(messages: readonly Message[], priority: Priority): Promise<string> {
-    const { model, stats, signal, scenario } = this.o
-    const inBurst = priority === 'foreground' && scenario.phaseAt(Date.now() - stats.startMs) === BURST_PHASE
-    return stats.track(() => model.complete(messages, { priority, signal }), signal, inBurst)
+    const { model, stats, signal } = this.o
+    return stats.track(() => model.complete(messages, { priority, signal }), signal, priority)
   }
 
   /** A call the agent does not wait for; the run waits for it at the end. */

@@ -38,6 +38,7 @@ export const USAGE = `usage: npm run demo -- [options]
   --metrics-port <p>   port of /metrics on 127.0.0.1 (0 = a free one;       default ${DEMO_DEFAULTS.metricsPort}
                        with --redis, worker i serves on p + i - 1)
   --redis <url>        run in worker processes sharing one Redis breaker    default off
+                       and one rate limit budget
   --workers <n>        worker processes with --redis (1-16)                 default ${DEMO_DEFAULTS.workers}
   --help               show this text`
 

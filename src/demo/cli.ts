@@ -67,5 +67,6 @@ export function missingEvidence(summary: DemoSummary): string[] {
   if (c.shed === 0) missing.push('shed load')
   if (c.joins === 0) missing.push('dedupe joins')
   if (c.compactions === 0) missing.push('compactions')
+  if (c.waits === 0) missing.push("calls waiting for the provider's budget")
   return missing
 }

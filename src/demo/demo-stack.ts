@@ -9,11 +9,12 @@ import {
   type CircuitBackend,
   type CompactionWorker,
   type LlmGuard,
+  type RateLimitStore,
 } from '../index.js'
 import { AgentSession } from './agent-session.js'
 import { anthropicModel, openaiModel, summaryCompletion } from './chat-models.js'
 import { seededRandom } from './random.js'
-import { SERVICES, type Scenario } from './scenario.js'
+import { BUDGET_WINDOW_MS, SERVICES, type Scenario } from './scenario.js'
 import { DemoStats } from './stats.js'
 
 export interface StackOptions {
@@ -27,6 +28,8 @@ export interface StackOptions {
   scenario: Scenario
   /** Where breaker state lives. Default: in memory, this process only (llmGuard's default). */
   backend?: CircuitBackend
+  /** Where the rate limit's budgets live. Default: in memory, this process only. */
+  rateLimitStore?: RateLimitStore
 }
 
 /** One process's side of the demo: one guard, the wrapped SDK clients, a compaction worker, the agents. */
@@ -67,6 +70,12 @@ export function demoStack(o: StackOptions): DemoStack {
       maxRecoveryMs: 2 * s.recoveryMs, // backs off, yet closes soon after the outage ends
       ...(o.backend !== undefined && { backend: o.backend }),
     },
+    // The provider's budget per window, learned from its rate-limit headers: none until it sends
+    // them (the rate-limit act), then every call waits its turn for the budget, holding no slot.
+    rateLimit: {
+      windowMs: BUDGET_WINDOW_MS,
+      ...(o.rateLimitStore !== undefined && { store: o.rateLimitStore }),
+    },
     timeout: { attemptMs: 5_000, idleMs: 5_000, totalMs: 20_000 },
   })
   const openaiOptions = { apiKey: 'sk-demo', baseURL: `${o.providerUrl}/v1` }
@@ -88,7 +97,7 @@ export function demoStack(o: StackOptions): DemoStack {
     policy: { contextWindow: 8_000, triggerTokens: 1_500 },
     quota: { cooldownMs: s.compactionCooldownMs, timeoutMs: 10_000 },
   })
-  const stats = new DemoStats(SERVICES)
+  const stats = new DemoStats(SERVICES, (elapsedMs) => s.phaseAt(elapsedMs))
   const unwatch = stats.watch(guard, worker)
   let disposed = false
 

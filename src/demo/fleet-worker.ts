@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis'
 import { Registry } from 'prom-client'
 import { instrument, serveMetrics } from '../prometheus.js'
-import { RedisCircuitBackend } from '../redis.js'
+import { RedisCircuitBackend, RedisRateLimitStore } from '../redis.js'
 import { demoStack } from './demo-stack.js'
 import type { FromWorker, WorkerConfig } from './fleet-protocol.js'
 import { scenario, SERVICES } from './scenario.js'
@@ -19,7 +19,7 @@ export interface WorkerLink {
 
 /**
  * One worker process of `--redis` mode: the same stack as the single-process demo, except that the
- * breaker lives in Redis, shared with the other workers. Reports snapshots while it runs and its
+ * breaker and the rate limit's budgets live in Redis, shared with the other workers. Reports snapshots while it runs and its
  * totals at the end; closes every connection before resolving.
  */
 export async function runFleetWorker(c: WorkerConfig, link: WorkerLink): Promise<void> {
@@ -27,11 +27,18 @@ export async function runFleetWorker(c: WorkerConfig, link: WorkerLink): Promise
   // The backend duplicates this connection (commands, subscriber) and never closes it: we do.
   const redis = new Redis(c.redis, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null })
   const backend = new RedisCircuitBackend({ client: redis, prefix: c.prefix })
-  const closers: (() => Promise<void> | void)[] = [() => redis.disconnect(), () => backend.close()]
+  // One budget per service for the whole fleet, under the same prefix (the parent deletes it).
+  const rateLimitStore = new RedisRateLimitStore({ client: redis, prefix: c.prefix })
+  const closers: (() => Promise<void> | void)[] = [
+    () => redis.disconnect(),
+    () => backend.close(),
+    () => rateLimitStore.close(),
+  ]
   const end = new AbortController()
   const timers: NodeJS.Timeout[] = []
   try {
     await backend.ready()
+    await rateLimitStore.ready()
     let backendFallbacks = 0
     const onBackend = backend.onBackendStateChange((e) => {
       if (e.to === 'fallback') backendFallbacks++
@@ -44,6 +51,7 @@ export async function runFleetWorker(c: WorkerConfig, link: WorkerLink): Promise
       seed: c.seed,
       scenario: s,
       backend,
+      rateLimitStore,
     })
     closers.unshift(() => stack.dispose())
     const registry = new Registry()

@@ -5,8 +5,8 @@ import type { DemoArgs } from './cli-args.js'
 import { demoReply } from './fake-replies.js'
 import { startLiveTable } from './live-table.js'
 import type { RunDemoOptions } from './run-demo.js'
-import { scenario, scheduleFaults, SERVICES } from './scenario.js'
-import { formatSummary, providerCounts, summarize, type DemoSummary } from './summary.js'
+import { phaseBudget, scenario, scheduleBudget, scheduleFaults, SERVICES } from './scenario.js'
+import { formatSummary, providerCounts, providerSoFar, summarize, type DemoSummary } from './summary.js'
 import { WorkerProcess, type WorkerEntry } from './worker-process.js'
 
 export interface RunFleetOptions extends RunDemoOptions, Pick<DemoArgs, 'workers'> {
@@ -65,6 +65,7 @@ export async function runFleet(o: RunFleetOptions): Promise<DemoSummary> {
     return new WorkerProcess({ ...config, durationS: o.durationS, metricsPort: o.metricsPort }, entry)
   })
   let readyTimer: NodeJS.Timeout | undefined
+  let cancelBudget = (): void => {}
   try {
     const metricsUrls = await Promise.race([
       Promise.all(workers.map((w) => w.ready)),
@@ -78,7 +79,8 @@ export async function runFleet(o: RunFleetOptions): Promise<DemoSummary> {
     clearTimeout(readyTimer)
     out(
       `breakwater demo: ${o.sessions} agent sessions in ${o.workers} worker processes for ${o.durationS}s, ` +
-        `one llmGuard each, one breaker shared through Redis (${o.redis}, prefix ${prefix}), seed ${o.seed}`,
+        `one llmGuard each, one breaker and one rate limit shared through Redis (${o.redis}, prefix ${prefix}), ` +
+        `seed ${o.seed}`,
     )
     out(`  provider  ${fake.url} (fake OpenAI + Anthropic APIs, called with the real SDK clients)`)
     metricsUrls.forEach((url, i) => out(`  metrics   worker ${i + 1}: ${url}`))
@@ -86,6 +88,8 @@ export async function runFleet(o: RunFleetOptions): Promise<DemoSummary> {
 
     const startMs = Date.now()
     scheduleFaults(fake, s, startMs)
+    const budget = phaseBudget(o.sessions)
+    cancelBudget = scheduleBudget(fake, s, startMs, budget)
     for (const w of workers) w.send({ type: 'start', startMs })
     const table = startLiveTable({
       services: SERVICES,
@@ -93,7 +97,7 @@ export async function runFleet(o: RunFleetOptions): Promise<DemoSummary> {
       startMs,
       out,
       snapshots: () => workers.map((w) => w.latest),
-      upstream: () => fake.count(),
+      upstream: () => providerSoFar(fake),
       ...(o.onRow && { onRow: o.onRow }),
     })
     // Ctrl-C: the workers end their scenario early and still report what they did.
@@ -113,6 +117,7 @@ export async function runFleet(o: RunFleetOptions): Promise<DemoSummary> {
         sessions: o.sessions,
         elapsedMs: Date.now() - startMs,
         ...providerCounts(fake),
+        budget,
         metricsUrls,
       },
       results.map((r) => r.report),
@@ -127,6 +132,7 @@ export async function runFleet(o: RunFleetOptions): Promise<DemoSummary> {
     return summary
   } finally {
     clearTimeout(readyTimer)
+    cancelBudget()
     await Promise.all(workers.map((w) => w.stop()))
     if (o.prefix === undefined) await deleteKeys(redis, prefix).catch(() => {})
     await redis.quit().catch(() => redis.disconnect())

@@ -10,8 +10,8 @@ export interface LiveTableOptions {
   out: (line: string) => void
   /** One snapshot per process, in a stable order. */
   snapshots: () => StatsSnapshot[]
-  /** Requests the provider has received so far. */
-  upstream: () => number
+  /** Requests the provider has received so far, and how many it answered 429. */
+  upstream: () => { requests: number; rateLimited: number }
   /** Called with every row printed. */
   onRow?: (row: TableRow) => void
 }
@@ -36,7 +36,11 @@ export function startLiveTable(o: LiveTableOptions): { stop(): void } {
     const cur = o.snapshots()
     const upstream = o.upstream()
     const phase = phaseDuring(Math.max(0, lastTick - o.startMs), Math.max(0, now - o.startMs), s.durationMs)
-    const row = rowBetween(t, phase, prev, cur, upstream - prevUpstream, o.services)
+    const provider = {
+      requests: upstream.requests - prevUpstream.requests,
+      rateLimited: upstream.rateLimited - prevUpstream.rateLimited,
+    }
+    const row = rowBetween(t, phase, prev, cur, provider, o.services)
     prev = cur
     prevUpstream = upstream
     lastTick = now

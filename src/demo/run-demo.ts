@@ -5,8 +5,15 @@ import type { DemoArgs } from './cli-args.js'
 import { demoStack } from './demo-stack.js'
 import { demoReply } from './fake-replies.js'
 import { startLiveTable } from './live-table.js'
-import { scenario, scheduleFaults, SERVICES } from './scenario.js'
-import { formatSummary, processReport, providerCounts, summarize, type DemoSummary } from './summary.js'
+import { phaseBudget, scenario, scheduleBudget, scheduleFaults, SERVICES } from './scenario.js'
+import {
+  formatSummary,
+  processReport,
+  providerCounts,
+  providerSoFar,
+  summarize,
+  type DemoSummary,
+} from './summary.js'
 import type { TableRow } from './table.js'
 
 export interface RunDemoOptions extends Pick<DemoArgs, 'durationS' | 'sessions' | 'seed' | 'metricsPort'> {
@@ -41,6 +48,7 @@ export async function runDemo(o: RunDemoOptions): Promise<DemoSummary> {
   const closers: (() => Promise<void> | void)[] = [() => fake.close(), () => instrumentation.dispose()]
   const end = new AbortController()
   let endTimer: NodeJS.Timeout | undefined
+  let cancelBudget = (): void => {}
   try {
     const metrics = await serveMetrics(registry, { port: o.metricsPort })
     closers.unshift(() => metrics.close())
@@ -55,13 +63,15 @@ export async function runDemo(o: RunDemoOptions): Promise<DemoSummary> {
     const startMs = Date.now()
     stack.stats.startMs = startMs
     scheduleFaults(fake, s, startMs)
+    const budget = phaseBudget(o.sessions)
+    cancelBudget = scheduleBudget(fake, s, startMs, budget)
     const table = startLiveTable({
       services: SERVICES,
       scenario: s,
       startMs,
       out,
       snapshots: () => [stack.stats.snapshot(stack.guard)],
-      upstream: () => fake.count(),
+      upstream: () => providerSoFar(fake),
       ...(o.onRow && { onRow: o.onRow }),
     })
     endTimer = setTimeout(() => end.abort(new Error('the demo ended')), s.durationMs)
@@ -82,6 +92,7 @@ export async function runDemo(o: RunDemoOptions): Promise<DemoSummary> {
         sessions: o.sessions,
         elapsedMs,
         ...providerCounts(fake),
+        budget,
         metricsUrls: [metrics.url],
       },
       [processReport(stack.stats, stack.worker.evidence())],
@@ -91,6 +102,7 @@ export async function runDemo(o: RunDemoOptions): Promise<DemoSummary> {
     return summary
   } finally {
     clearTimeout(endTimer)
+    cancelBudget()
     end.abort()
     await stack.dispose()
     for (const close of closers) await close()

@@ -19,6 +19,25 @@ export const BURST_PHASE = '429 burst'
 /** How many requests the provider refuses in the 429 burst. */
 const BURST_429S = 6
 
+/** The act in which demand exceeds the provider's budget: calls wait their turn, none is shed. */
+export const BUDGET_PHASE = 'rate limit'
+
+/**
+ * The window of the provider's budget in the rate-limit act, and of the guard's rate limit (which
+ * learns the limit from the provider's headers): a second, the demo's time scale (real RPM and
+ * TPM budgets are per minute).
+ */
+export const BUDGET_WINDOW_MS = 1_000
+
+/**
+ * The provider's budget per API key in the rate-limit act: requests per window, sized to the agent
+ * count (each key serves half the agents, who ask it for about 2.8 calls a second each), so demand
+ * is well above it whatever --sessions says.
+ */
+export function phaseBudget(sessions: number): { requests: number; windowMs: number } {
+  return { requests: Math.max(2, sessions), windowMs: BUDGET_WINDOW_MS }
+}
+
 export const PHASES: readonly Phase[] = Object.freeze([
   {
     name: 'warm-up',
@@ -34,7 +53,18 @@ export const PHASES: readonly Phase[] = Object.freeze([
   },
   { name: 'spike', from: 0.25, until: 0.4, what: 'agents stop thinking: background work is shed' },
   { name: 'outage', from: 0.45, until: 0.65, what: 'openai answers 503, then 500' },
-  { name: 'recovery', from: 0.65, until: 1, what: 'openai is healthy again: the breaker probes and closes' },
+  {
+    name: 'recovery',
+    from: 0.65,
+    until: 0.8,
+    what: 'openai is healthy again: the breaker probes and closes',
+  },
+  {
+    name: BUDGET_PHASE,
+    from: 0.8,
+    until: 1,
+    what: 'both APIs enforce a budget below demand: calls wait for it, none shed, no 429 storm',
+  },
 ])
 
 /** Everything in the scenario that scales with its length. */
@@ -122,4 +152,26 @@ export function scheduleFaults(fake: FakeProvider, s: Scenario, startMs: number)
   const whole = { from: startMs, until: at(1) + 60_000 }
   fake.schedule({ fault: { kind: 'delay', ms: s.latencyMs.openai }, model: OPENAI_MODEL, ...whole })
   fake.schedule({ fault: { kind: 'delay', ms: s.latencyMs.anthropic }, model: ANTHROPIC_MODEL, ...whole })
+}
+
+/**
+ * Switches the provider's budgets on for the rate-limit act (every API key gets `budget`) and off
+ * after it; returns the cancel for the timers it set.
+ */
+export function scheduleBudget(
+  fake: FakeProvider,
+  s: Scenario,
+  startMs: number,
+  budget: { requests: number; windowMs: number },
+): () => void {
+  const act = PHASES.find((p) => p.name === BUDGET_PHASE)!
+  const timers = [
+    setTimeout(() => fake.setRateLimits(budget), startMs + s.durationMs * act.from - Date.now()),
+  ]
+  if (act.until < 1) {
+    timers.push(
+      setTimeout(() => fake.setRateLimits(undefined), startMs + s.durationMs * act.until - Date.now()),
+    )
+  }
+  return () => timers.forEach((t) => clearTimeout(t))
 }

@@ -1,4 +1,5 @@
-import { classifyError, type CompactionWorker, type LlmGuard } from '../index.js'
+import { classifyError, type CompactionWorker, type LlmGuard, type Priority } from '../index.js'
+import { BUDGET_PHASE, BURST_PHASE } from './scenario.js'
 
 export type BreakerState = 'closed' | 'open' | 'half-open'
 
@@ -19,6 +20,16 @@ export interface Counters {
   /** Foreground calls started during the 429 burst, and how many of those failed. */
   burstCalls: number
   burstFailed: number
+  /** Calls that waited for the provider's budget before they went (`onWait`), and the ms they waited. */
+  waits: number
+  waitedMs: number
+  /** Foreground calls started during the rate-limit act, and how many of those failed. */
+  budgetCalls: number
+  budgetFailed: number
+  /** Foreground calls backpressure shed during the rate-limit act. */
+  budgetShedForeground: number
+  /** Of `budgetFailed`, those that ended with the provider's 429 (a rate limit that reached the caller). */
+  budget429s: number
   /** Calls shed by backpressure, and how many of them were background work. */
   shed: number
   shedBackground: number
@@ -58,6 +69,12 @@ export const zeroCounters = (): Counters => ({
   cooldownWaits: 0,
   burstCalls: 0,
   burstFailed: 0,
+  waits: 0,
+  waitedMs: 0,
+  budgetCalls: 0,
+  budgetFailed: 0,
+  budgetShedForeground: 0,
+  budget429s: 0,
   shed: 0,
   shedBackground: 0,
   joins: 0,
@@ -79,8 +96,16 @@ export class DemoStats {
   startMs = Date.now()
   private readonly states: Record<string, BreakerState> = {}
 
-  constructor(services: readonly string[]) {
+  /** `phaseAt`: the act running so many ms after the start (the scenario's). */
+  constructor(
+    services: readonly string[],
+    private readonly phaseAt: (elapsedMs: number) => string = () => '',
+  ) {
     for (const s of services) this.states[s] = 'closed'
+  }
+
+  private phaseNow(): string {
+    return this.phaseAt(Date.now() - this.startMs)
   }
 
   /** Subscribes to the guard's layers and the worker; returns the unsubscribe. */
@@ -89,9 +114,14 @@ export class DemoStats {
     const subscriptions = [
       guard.retry?.onRetry(() => c.retries++),
       guard.retry?.onCooldownWait(() => c.cooldownWaits++),
+      guard.rateLimit?.onWait((e) => {
+        c.waits++
+        c.waitedMs += e.waitMs
+      }),
       guard.backpressure?.onShed((e) => {
         c.shed++
         if (e.priority === 'background') c.shedBackground++
+        else if (this.phaseNow() === BUDGET_PHASE) c.budgetShedForeground++
       }),
       guard.dedupe?.onDedupe((e) => {
         if (e.result === 'joined') c.joins++
@@ -110,11 +140,15 @@ export class DemoStats {
     return () => subscriptions.forEach((s) => s?.dispose())
   }
 
-  /** Times one agent call and files its outcome; `inBurst`: a foreground call started in the 429 burst. */
-  async track<T>(call: () => Promise<T>, ended: AbortSignal, inBurst = false): Promise<T> {
+  /** Times one agent call and files its outcome, by the act it started in. */
+  async track<T>(call: () => Promise<T>, ended: AbortSignal, priority: Priority = 'foreground'): Promise<T> {
     const started = performance.now()
+    const phase = priority === 'foreground' ? this.phaseNow() : undefined
+    const inBurst = phase === BURST_PHASE
+    const inBudget = phase === BUDGET_PHASE
     this.counters.calls++
     if (inBurst) this.counters.burstCalls++
+    if (inBudget) this.counters.budgetCalls++
     try {
       const value = await call()
       this.counters.ok++
@@ -126,6 +160,10 @@ export class DemoStats {
         this.counters.failed++
         if (inBurst) this.counters.burstFailed++
         const reason = classifyError(error).reason
+        if (inBudget) {
+          this.counters.budgetFailed++
+          if (reason === 'rate_limited') this.counters.budget429s++
+        }
         this.failures[reason] = (this.failures[reason] ?? 0) + 1
         if (reason === 'shed') this.counters.failedShed++
       }

@@ -24,6 +24,10 @@ export interface DemoSummary {
   /** Of those, how many the provider answered with a 429 or a 5xx. */
   providerRateLimited: number
   providerServerErrors: number
+  /** Of the 429s, those for a spent budget in the rate-limit act (the rest are the scripted burst). */
+  providerOverBudget: number
+  /** The provider's budget per API key in the rate-limit act. */
+  budget: { requests: number; windowMs: number }
   /** Failed calls by `classifyError` reason. */
   failures: Record<string, number>
   /** Breaker transitions each process saw, in order. */
@@ -47,28 +51,26 @@ export function processReport(stats: DemoStats, evidence: AdmissionEvidence): Pr
   }
 }
 
+type ProviderCounts =
+  'providerRequests' | 'providerRateLimited' | 'providerServerErrors' | 'providerOverBudget'
+
 /** What the fake provider saw. */
-export function providerCounts(
-  fake: FakeProvider,
-): Pick<DemoSummary, 'providerRequests' | 'providerRateLimited' | 'providerServerErrors'> {
+export function providerCounts(fake: FakeProvider): Pick<DemoSummary, ProviderCounts> {
   return {
     providerRequests: fake.count(),
     providerRateLimited: fake.count({ fault: 'rate_limit' }),
     providerServerErrors: fake.count({ fault: 'server_error' }),
+    providerOverBudget: fake.requests.filter((r) => r.limited !== undefined).length,
   }
 }
 
+/** Requests so far and the 429s among them: what the live table reads every second. */
+export function providerSoFar(fake: FakeProvider): { requests: number; rateLimited: number } {
+  return { requests: fake.count(), rateLimited: fake.count({ fault: 'rate_limit' }) }
+}
+
 export function summarize(
-  base: Pick<
-    DemoSummary,
-    | 'mode'
-    | 'sessions'
-    | 'elapsedMs'
-    | 'providerRequests'
-    | 'providerRateLimited'
-    | 'providerServerErrors'
-    | 'metricsUrls'
-  >,
+  base: Pick<DemoSummary, 'mode' | 'sessions' | 'elapsedMs' | ProviderCounts | 'budget' | 'metricsUrls'>,
   reports: readonly ProcessReport[],
 ): DemoSummary {
   const counters = zeroCounters()
@@ -132,7 +134,9 @@ function breakerStory(seen: readonly Transition[]): string {
 export function formatSummary(x: DemoSummary, services: readonly string[]): string[] {
   const c = x.counters
   const where =
-    x.mode === 'fleet' ? `${x.processes} worker processes sharing one Redis breaker` : 'one process'
+    x.mode === 'fleet'
+      ? `${x.processes} worker processes sharing one Redis breaker and rate limit`
+      : 'one process'
   const lines = [
     `Summary: ${s(x.elapsedMs)}, ${x.sessions} agent sessions, ${where}`,
     `  calls          ${n(c.calls)} made by the agents: ${n(c.ok)} ok, ${n(c.failed)} failed, ${n(c.aborted)} aborted at the end`,
@@ -142,6 +146,12 @@ export function formatSummary(x: DemoSummary, services: readonly string[]): stri
     `  retries        ${n(c.retries)} (and ${n(c.cooldownWaits)} waits for a provider's cooldown, no request sent)`,
     `  429 burst      ${n(c.burstCalls)} foreground calls started during it: ` +
       (c.burstFailed === 0 ? 'every one answered' : `${n(c.burstFailed)} failed`),
+    `  rate limit     ${n(c.waits)} calls waited for the provider's budget (${x.budget.requests} requests per ` +
+      `${s(x.budget.windowMs)} per API key in its act; mean wait ${c.waits === 0 ? 0 : Math.round(c.waitedMs / c.waits)} ms); ` +
+      `${n(x.providerOverBudget)} requests over it answered 429`,
+    `                 ${n(c.budgetCalls)} foreground calls started in the act: ` +
+      (c.budgetFailed === 0 ? 'every one answered' : `${n(c.budgetFailed)} failed`) +
+      `, ${n(c.budgetShedForeground)} shed; 429s that reached a caller: ${n(c.budget429s)}`,
     `  shed           ${n(c.shed)} (${n(c.shedBackground)} background, ${n(c.shed - c.shedBackground)} foreground)`,
     `  dedupe joins   ${n(c.joins)}`,
   ]

@@ -19,11 +19,15 @@ export interface TableRow {
   /** Agent calls that began this second. */
   started: number
   retries: number
+  /** Calls that waited for the provider's budget (the rate limit), then went, this second. */
+  paced: number
   joins: number
   compactions: number
   inFlight: number
   /** Requests that reached the provider this second. */
   upstream: number
+  /** Of those, how many the provider answered 429 (its budget spent, or a scripted burst). */
+  rateLimited: number
   /** Per service: the states the breaker went through this second (just the state when none). */
   breakers: Record<string, BreakerState[]>
 }
@@ -37,10 +41,12 @@ const COLUMNS: [keyof TableRow, string, number][] = [
   ['shed', 'shed', 5],
   ['started', 'started', 8],
   ['retries', 'retry', 6],
+  ['paced', 'paced', 6],
   ['joins', 'joins', 6],
   ['compactions', 'compact', 8],
   ['inFlight', 'inflight', 9],
   ['upstream', 'upstream', 9],
+  ['rateLimited', '429', 5],
 ]
 const BREAKER_WIDTH = 24
 const SHORT: Record<BreakerState, string> = { closed: 'closed', open: 'OPEN', 'half-open': 'half-open' }
@@ -59,8 +65,9 @@ export function tableHeader(services: readonly string[]): string {
 export const TABLE_LEGEND: readonly string[] = Object.freeze([
   'legend: per second; calls = ok + fail + shed (agent calls that ended); fail = errors callers saw;',
   '        shed = background work refused on purpose under load (not a failure); started = calls begun;',
-  '        retry = retries scheduled; joins = callers sharing an identical call in flight; compact =',
-  '        compactions done; inflight = calls holding a slot at the tick; upstream = requests to the provider',
+  "        retry = retries scheduled; paced = calls that waited for the provider's budget, then went;",
+  '        joins = callers sharing an identical call in flight; compact = compactions done; inflight =',
+  '        calls holding a slot at the tick; upstream = requests to the provider; 429 = of those, answered 429',
 ])
 
 export function formatRow(row: TableRow, services: readonly string[]): string {
@@ -101,7 +108,7 @@ const delta = (cur: Counters, prev: Counters, key: keyof Counters): number =>
 
 /**
  * The row for one second from the snapshots taken at its start and end, one pair per process (a
- * single process is a fleet of one). Counters add up; for each breaker the longest chain of states
+ * single process is a fleet of one), and what the provider received in it. Counters add up; for each breaker the longest chain of states
  * any process saw is shown (processes sharing a Redis breaker all see the same one).
  */
 export function rowBetween(
@@ -109,7 +116,7 @@ export function rowBetween(
   phase: string,
   prevs: readonly StatsSnapshot[],
   curs: readonly StatsSnapshot[],
-  upstream: number,
+  provider: { requests: number; rateLimited: number },
   services: readonly string[],
 ): TableRow {
   const sum = (key: keyof Counters): number =>
@@ -138,10 +145,12 @@ export function rowBetween(
     shed,
     started: sum('calls'),
     retries: sum('retries'),
+    paced: sum('waits'),
     joins: sum('joins'),
     compactions: sum('compactions'),
     inFlight: curs.reduce((n, cur) => n + cur.inFlight, 0),
-    upstream,
+    upstream: provider.requests,
+    rateLimited: provider.rateLimited,
     breakers,
   }
 }

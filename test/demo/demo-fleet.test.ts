@@ -27,7 +27,7 @@ beforeAll(async () => {
 afterAll(async () => redis.stop())
 
 describe('npm run demo -- --redis <url> --workers 2', () => {
-  it('§6 two worker processes run the scenario on one breaker shared through Redis and report to the parent', async () => {
+  it('§6 two worker processes run the scenario on one breaker and one rate limit shared through Redis and report to the parent', async () => {
     const prefix = testPrefix('demo')
     const lines: string[] = []
     const summary = await runFleet({
@@ -43,6 +43,11 @@ describe('npm run demo -- --redis <url> --workers 2', () => {
     })
 
     expect(summary.mode).toBe('fleet')
+    // The rate-limit act: one budget in Redis for both workers paces them; nothing shed, no 429 to a caller.
+    expect(summary.counters.waits).toBeGreaterThan(0)
+    expect(summary.counters.budgetShedForeground).toBe(0)
+    expect(summary.counters.budget429s).toBe(0)
+    expect(summary.counters.budgetFailed).toBe(0)
     expect(summary.processes).toBe(2)
     expect(summary.metricsUrls).toHaveLength(2)
     expect(summary.counters.calls).toBeGreaterThan(0)
@@ -62,8 +67,15 @@ describe('npm run demo -- --redis <url> --workers 2', () => {
     })
     const client = redis.client()
     const stored = await client.hgetall(`${prefix}:cb:{${SERVICES[0]}}`)
-    expect(stored.st).toBe('closed')
+    // Closed, or open for a cooldown (a 429 of the rate-limit act) whose time has passed: a cooldown
+    // stays written as open until the next write, and every process sees it closed once it is over.
+    const [seconds, micros] = await client.time()
+    const serverMs = Number(seconds) * 1_000 + Number(micros) / 1_000
+    const cooledDown = stored.st === 'open' && stored.co === '1' && Number(stored.ou) <= serverMs
+    expect(stored.st === 'closed' || cooledDown, JSON.stringify(stored)).toBe(true)
     expect(stored.cfg).toBeDefined()
+    // The budget the workers shared, learned from the provider's headers, is under the same prefix.
+    for (const service of SERVICES) expect(await client.exists(`${prefix}:rl:{${service}}`)).toBe(1)
 
     // The parent printed one combined table and the summary.
     expect(lines[0]).toMatch(/8 agent sessions in 2 worker processes/)

@@ -9,11 +9,12 @@ import { SERVICES } from '../../src/demo/scenario.js'
 import { openedAndClosed } from '../../src/demo/summary.js'
 
 describe('npm run demo (one process)', () => {
-  it('§6 shows retries, a breaker that opens and closes, shed load, dedupe joins and compactions, serves /metrics while it runs, and closes everything', async () => {
+  it("§6 shows retries, a breaker that opens and closes, shed load, dedupe joins, compactions and calls paced by the provider's budget, serves /metrics while it runs, and closes everything", async () => {
     const lines: string[] = []
     let metricsUrl = ''
     let providerUrl = ''
     let scrape: Promise<{ status: number; body: string }> | undefined
+    const paced: number[] = []
     const summary = await runDemo({
       durationS: 6,
       sessions: 16,
@@ -25,6 +26,7 @@ describe('npm run demo (one process)', () => {
         providerUrl = info.providerUrl
       },
       onRow: (row) => {
+        paced.push(row.paced)
         // Scraped mid-run, after the 429 burst: the counters have moved by then.
         if (row.t === 2)
           scrape = fetch(metricsUrl).then(async (r) => ({ status: r.status, body: await r.text() }))
@@ -45,6 +47,22 @@ describe('npm run demo (one process)', () => {
     expect(c.shedBackground).toBe(c.shed) // foreground work queues; only background work is shed
     expect(c.joins).toBeGreaterThan(0)
     expect(c.compactions).toBeGreaterThan(0)
+    // L1 L3: demand above the provider's budget is paced — calls wait for it, none is shed, and
+    // no 429 reaches a caller.
+    expect(c.waits).toBeGreaterThan(0)
+    expect(c.budgetCalls).toBeGreaterThan(0)
+    expect(c.budgetFailed).toBe(0)
+    expect(c.budgetShedForeground).toBe(0)
+    expect(c.budget429s).toBe(0)
+    expect(summary.providerOverBudget).toBeLessThanOrEqual(Math.ceil(0.02 * summary.providerRequests))
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^ {2}rate limit +[1-9][\d,]* calls waited for the provider's budget/),
+    )
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        /foreground calls started in the act: every one answered, 0 shed; 429s that reached a caller: 0$/,
+      ),
+    )
     expect(missingEvidence(summary)).toEqual([])
     // The breaker and dedupe keep calls away from the provider; each retry adds one request.
     expect(summary.providerRequests).toBeLessThan(c.calls)
@@ -65,6 +83,8 @@ describe('npm run demo (one process)', () => {
     const rows = lines.slice(header + 1).filter((l) => /^\s+\d+s /.test(l))
     expect(rows.length).toBeGreaterThanOrEqual(4)
     expect(rows.some((l) => l.includes('OPEN'))).toBe(true)
+    expect(rows.some((l) => / rate limit /.test(l))).toBe(true)
+    expect(paced.some((n) => n > 0)).toBe(true) // the paced column shows the waits as they happen
     expect(lines).toContain(`  metrics   ${metricsUrl}`)
     expect(lines.some((l) => l.startsWith('Summary: '))).toBe(true)
 

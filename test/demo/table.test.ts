@@ -19,7 +19,7 @@ describe('live table', () => {
       snap(25, [open, probe, closed], { 'openai:m': 'closed' }),
       snap(9, [open], { 'openai:m': 'open' }),
     ]
-    const row = rowBetween(2, 'outage', prevs, curs, 17, services)
+    const row = rowBetween(2, 'outage', prevs, curs, { requests: 17, rateLimited: 3 }, services)
     expect(row).toMatchObject({
       t: 2,
       phase: 'outage',
@@ -28,6 +28,7 @@ describe('live table', () => {
       started: 19,
       inFlight: 4,
       upstream: 17,
+      rateLimited: 3,
     })
     // The longest chain any process saw this second; a process that saw nothing new shows its state.
     expect(row.breakers).toEqual({ 'openai:m': ['open', 'half-open', 'closed'], 'anthropic:m': ['closed'] })
@@ -44,13 +45,14 @@ describe('live table', () => {
       states: {},
       transitions: [],
     })
+    const none = { requests: 0, rateLimited: 0 }
     // Second 1: 10 calls begin, 4 answer, 1 fails, 2 background calls are shed; 3 are still running.
     const s0 = at({})
     const s1 = at({ calls: 10, ok: 4, failed: 3, failedShed: 2, shed: 2, shedBackground: 2 })
     // Second 2: 2 more begin; the 3 running ones and 1 new one answer (more ended than began).
     const s2 = at({ calls: 12, ok: 8, failed: 3, failedShed: 2, shed: 2, shedBackground: 2 })
-    const first = rowBetween(1, 'spike', [s0], [s1], 0, services)
-    const second = rowBetween(2, 'spike', [s1], [s2], 0, services)
+    const first = rowBetween(1, 'spike', [s0], [s1], none, services)
+    const second = rowBetween(2, 'spike', [s1], [s2], none, services)
     expect(first).toMatchObject({ calls: 7, ok: 4, failed: 1, shed: 2, started: 10 })
     expect(second).toMatchObject({ calls: 4, ok: 4, failed: 0, shed: 0, started: 2 })
     for (const row of [first, second]) expect(row.ok + row.failed + row.shed).toBe(row.calls)
@@ -59,6 +61,40 @@ describe('live table', () => {
     expect(TABLE_LEGEND.join(' ')).toMatch(/calls = ok \+ fail \+ shed/)
     expect(TABLE_LEGEND.join(' ')).toMatch(/shed = background work refused on purpose/)
     for (const line of TABLE_LEGEND) expect(line).not.toMatch(/^\s+\d+s /) // never read as a row
+  })
+
+  it('the legend explains every column: paced (calls that waited for the budget) and 429 (answered 429) included', () => {
+    const titles = tableHeader(services)
+      .split(/\s+/)
+      .filter((w) => w !== '' && !['t', 'phase', 'openai', 'anthropic', 'breaker'].includes(w))
+    expect(titles).toEqual(expect.arrayContaining(['paced', '429']))
+    const legend = TABLE_LEGEND.join(' ')
+    for (const title of titles) expect(legend, title).toMatch(new RegExp(`(^|[ ;+])${title}( =| \\+|;)`))
+    expect(legend).toContain("paced = calls that waited for the provider's budget, then went")
+    const row = rowBetween(
+      1,
+      'rate limit',
+      [snap(0, [])],
+      [{ ...snap(0, []), counters: { ...zeroCounters(), waits: 6 } }],
+      { requests: 9, rateLimited: 1 },
+      services,
+    )
+    expect(row).toMatchObject({ paced: 6, upstream: 9, rateLimited: 1 })
+    const line = formatRow(row, services)
+    const header = tableHeader(services)
+    // Each number sits right-aligned under its title.
+    expect(
+      line
+        .slice(0, header.indexOf('paced') + 5)
+        .trimEnd()
+        .endsWith(' 6'),
+    ).toBe(true)
+    expect(
+      line
+        .slice(0, header.indexOf(' 429') + 4)
+        .trimEnd()
+        .endsWith(' 1'),
+    ).toBe(true)
   })
 
   it('every row is labelled with an act of the timeline: a second between two acts is the tail of the act before', () => {
@@ -73,6 +109,8 @@ describe('live table', () => {
     expect(labels[5]).toBe('spike')
     expect(labels[8]).toBe('spike') // 8 s to 9 s: between the spike and the outage
     expect(labels[9]).toBe('outage')
-    expect(labels[20]).toBe('recovery') // the last, partial second
+    expect(labels[15]).toBe('recovery')
+    expect(labels[16]).toBe('rate limit') // 16 s to 20 s: the budget below demand
+    expect(labels[20]).toBe('rate limit') // the last, partial second
   })
 })
