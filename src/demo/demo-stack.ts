@@ -9,6 +9,7 @@ import {
   type CircuitBackend,
   type CompactionWorker,
   type LlmGuard,
+  type ProviderResponse,
   type RateLimitStore,
 } from '../index.js'
 import { AgentSession } from './agent-session.js'
@@ -30,6 +31,8 @@ export interface StackOptions {
   backend?: CircuitBackend
   /** Where the rate limit's budgets live. Default: in memory, this process only. */
   rateLimitStore?: RateLimitStore
+  /** Hears every provider answer of the wrapped clients (the metrics' tokens and time to first token). */
+  onResponse?: (response: ProviderResponse) => void
 }
 
 /** One process's side of the demo: one guard, the wrapped SDK clients, a compaction worker, the agents. */
@@ -80,7 +83,7 @@ export function demoStack(o: StackOptions): DemoStack {
   })
   const openaiOptions = { apiKey: 'sk-demo', baseURL: `${o.providerUrl}/v1` }
   // The agents ask the same question at the same moment on purpose: merge those sampled requests.
-  const wrap = { dedupe: 'always' } as const
+  const wrap = { dedupe: 'always', ...(o.onResponse && { onResponse: o.onResponse }) } as const
   const openai = openaiModel(wrapOpenAI(new OpenAI(openaiOptions), guard, wrap))
   const anthropic = anthropicModel(
     wrapAnthropic(new Anthropic({ apiKey: 'sk-ant-demo', baseURL: o.providerUrl }), guard, wrap),

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis'
 import { Registry } from 'prom-client'
-import { instrument, serveMetrics } from '../prometheus.js'
+import { instrument, type Instrumentation, serveMetrics } from '../prometheus.js'
 import { RedisCircuitBackend, RedisRateLimitStore } from '../redis.js'
 import { demoStack } from './demo-stack.js'
 import type { FromWorker, WorkerConfig } from './fleet-protocol.js'
@@ -44,7 +44,10 @@ export async function runFleetWorker(c: WorkerConfig, link: WorkerLink): Promise
       if (e.to === 'fallback') backendFallbacks++
     })
     closers.unshift(() => onBackend.dispose())
+    const metricsHandle: { current?: Instrumentation } = {}
     const stack = demoStack({
+      // The metrics are made after the stack they watch: answers reach them once they exist.
+      onResponse: (r) => metricsHandle.current?.onResponse(r),
       providerUrl: c.providerUrl,
       sessions: c.sessions,
       firstSession: c.firstSession,
@@ -58,6 +61,7 @@ export async function runFleetWorker(c: WorkerConfig, link: WorkerLink): Promise
     const instrumentation = instrument(registry, stack.guard, stack.worker, backend, {
       services: [...SERVICES],
     })
+    metricsHandle.current = instrumentation
     closers.unshift(() => instrumentation.dispose())
     const metrics = await serveMetrics(registry, { port: c.metricsPort === 0 ? 0 : c.metricsPort + c.index })
     closers.unshift(() => metrics.close())

@@ -1,5 +1,5 @@
 import { Registry } from 'prom-client'
-import { instrument, serveMetrics } from '../prometheus.js'
+import { instrument, type Instrumentation, serveMetrics } from '../prometheus.js'
 import { startFakeProvider } from '../testing.js'
 import type { DemoArgs } from './cli-args.js'
 import { demoStack } from './demo-stack.js'
@@ -36,7 +36,10 @@ export async function runDemo(o: RunDemoOptions): Promise<DemoSummary> {
   const out = o.out ?? ((line: string) => console.log(line))
   const s = scenario(o.durationS)
   const fake = await startFakeProvider({ reply: demoReply })
+  const metricsHandle: { current?: Instrumentation } = {}
   const stack = demoStack({
+    // The metrics are made after the stack they watch: answers reach them once they exist.
+    onResponse: (r) => metricsHandle.current?.onResponse(r),
     providerUrl: fake.url,
     sessions: o.sessions,
     firstSession: 1,
@@ -45,6 +48,7 @@ export async function runDemo(o: RunDemoOptions): Promise<DemoSummary> {
   })
   const registry = new Registry()
   const instrumentation = instrument(registry, stack.guard, stack.worker, { services: [...SERVICES] })
+  metricsHandle.current = instrumentation
   const closers: (() => Promise<void> | void)[] = [() => fake.close(), () => instrumentation.dispose()]
   const end = new AbortController()
   let endTimer: NodeJS.Timeout | undefined

@@ -72,6 +72,13 @@ describe('npm run demo (one process)', () => {
 
     const metrics = await scrape!
     expect(metrics.status).toBe(200)
+    // The wrapped clients' answers feed the token and time-to-first-token series.
+    expect(metrics.body).toMatch(
+      /^breakwater_tokens_total\{service="anthropic:claude-3-5-haiku-latest",kind="output"\} [1-9]/m,
+    )
+    expect(metrics.body).toMatch(
+      /^breakwater_time_to_first_token_seconds_count\{service="openai:gpt-4o-mini"\} [1-9]/m,
+    )
     expect(metrics.body).toMatch(
       /^breakwater_calls_total\{service="openai:gpt-4o-mini",outcome="success"\} [1-9]/m,
     )
