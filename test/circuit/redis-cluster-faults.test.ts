@@ -41,6 +41,15 @@ async function eventually(what: string, predicate: () => boolean | Promise<boole
   }
 }
 
+/** `promise`, or an error naming the step when it has not settled within 10 s (a hang says where it hung). */
+function step<T>(what: string, promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`still waiting for ${what} after 10 s`)), 10_000)
+  })
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer))
+}
+
 /** Calls through `g` every few ms until stopped; then resolves with every result ('ok' or what it threw). */
 function keepCalling(g: CircuitGuard): { stop(): Promise<unknown[]> } {
   const results: unknown[] = []
@@ -77,22 +86,22 @@ describe('Redis Cluster faults (D5, D7)', () => {
     await warm(b, service, c)
     const calling = keepCalling(circuitGuard({ backend: a, threshold: 2, recoveryMs: 60_000, service }))
     const master = await cluster.masterOf(breakerKey(backends.prefix, service))
-    await cluster.failover(await cluster.replicaOf(master))
+    await step('the failover', cluster.failover(await cluster.replicaOf(master)))
     // Redis ended the subscription (sunsubscribe) without closing the connection: noticed at once.
     await eventually('the loss to be noticed', () => linesWith(lb, 'subscriptions').length > 0)
     expect(linesWith(lb, 'subscriptions')).toEqual([expect.stringMatching(/Redis ended it/)])
     const asked = b.admit(service, c)
     expect(isPromise(asked)).toBe(true) // its cached state no longer answers
-    await asked
-    expect(await warm(b, service, c)).toEqual({ kind: 'allow' }) // subscribed again
-    await warm(a, service, c)
+    await step('b to ask Redis', Promise.resolve(asked))
+    expect(await step('b to subscribe again', warm(b, service, c))).toEqual({ kind: 'allow' }) // subscribed again
+    await step('a to warm', warm(a, service, c))
     const opened = nextChange(b, service, 'open')
     await a.isolate(service, c)
-    await opened
+    await step("b to hear a's isolate", opened)
     expect(b.admit(service, c)).toMatchObject({ kind: 'deny', state: 'open' })
     const closed = nextChange(b, service, 'closed')
     await a.reset(service, c)
-    await closed
+    await step("b to hear a's reset", closed)
     expect(b.admit(service, c)).toEqual({ kind: 'allow' })
     const results = await calling.stop()
     expect(callerErrors(results)).toEqual([])
