@@ -10,6 +10,7 @@
  * cares must tell it apart from the answers of the calls running beside it. The context is the one
  * object every layer and `fn` share for exactly that call.
  */
+import { callListener } from './call-listener.js'
 import type { CallContext } from './call-options.js'
 import type { IDisposable } from './events.js'
 
@@ -93,16 +94,7 @@ export function reportAnswer<A>(ctx: CallContext, answer: A): void {
   let s = channelOf(ctx)?.answerListeners
   while (s !== undefined) {
     const next = s.next
-    if (!s.disposed) {
-      try {
-        s.listener(answer)
-      } catch (error) {
-        process.emitWarning(error instanceof Error ? error : new Error(String(error)), {
-          type: 'BreakwaterListenerError',
-          detail: 'an answer listener threw; the call carried on',
-        })
-      }
-    }
+    if (!s.disposed) callListener(s.listener, answer, 'an answer listener threw; the call carried on')
     s = next
   }
 }

@@ -3,8 +3,11 @@
  * `IDisposable` whose `dispose()` unsubscribes. They look the same to cockatiel users.
  */
 import { EventEmitter as CockatielEmitter } from 'cockatiel'
+import { callListener } from './call-listener.js'
 
 export type { Event, IDisposable } from 'cockatiel'
+
+const GUARD_LISTENER = 'an event listener threw; the guard carried on'
 
 /**
  * cockatiel's emitter, except that a listener that throws cannot break the guard that emits: a
@@ -16,20 +19,9 @@ export class EventEmitter<T> extends CockatielEmitter<T> {
     const listeners = this.listeners
     if (listeners === undefined) return
     if (typeof listeners === 'function') {
-      callSafely(listeners, value)
+      callListener(listeners, value, GUARD_LISTENER)
       return
     }
-    for (const listener of listeners) callSafely(listener, value)
-  }
-}
-
-function callSafely<T>(listener: (data: T) => void, value: T): void {
-  try {
-    listener(value)
-  } catch (error) {
-    process.emitWarning(error instanceof Error ? error : new Error(String(error)), {
-      type: 'BreakwaterListenerError',
-      detail: 'an event listener threw; the guard carried on',
-    })
+    for (const listener of listeners) callListener(listener, value, GUARD_LISTENER)
   }
 }

@@ -1,3 +1,4 @@
+import { callListener } from '../core/call-listener.js'
 import type { TokenUsage } from '../classify/answer-facts.js'
 import type { ProviderAnswer } from '../classify/provider-answer.js'
 
@@ -41,13 +42,6 @@ export interface ProviderResponse extends ProviderAnswer {
 
 /** Hands a report to the listener of option `option`; a listener that throws becomes a process warning. */
 export function report<T>(listener: ((value: T) => void) | undefined, value: T, option = 'onResponse'): void {
-  if (listener === undefined) return
-  try {
-    listener(value)
-  } catch (error) {
-    process.emitWarning(error instanceof Error ? error : new Error(String(error)), {
-      type: 'BreakwaterListenerError',
-      detail: `an ${option} listener threw; the call carried on`,
-    })
-  }
+  if (listener !== undefined)
+    callListener(listener, value, `an ${option} listener threw; the call carried on`)
 }
