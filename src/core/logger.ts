@@ -12,6 +12,12 @@ export interface Logger {
   error(message: string, fields?: LogFields): void
 }
 
+/**
+ * What a component's `logger` option accepts: a whole `Logger`, or any object with `warn()` at least
+ * (`error` then goes to `warn`; `info` and `debug` are dropped) — see `resolveLogger`.
+ */
+export type LoggerOption = Pick<Logger, 'warn'> & Partial<Logger>
+
 type Level = 'debug' | 'info' | 'warn' | 'error'
 
 /** The default logger: `console`, with the fields as a second argument. */

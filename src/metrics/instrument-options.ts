@@ -1,4 +1,4 @@
-import { type Logger, resolveLogger } from '../core/logger.js'
+import { type Logger, resolveLogger, type LoggerOption } from '../core/logger.js'
 import { invalidOption, optionalString, requireOptions } from '../core/validate.js'
 
 const OWNER = 'instrument'
@@ -41,7 +41,7 @@ export interface InstrumentOptions {
    * it succeeds again, with `{ service, error }` fields; the series keeps its last value. The
    * latest `instrument()` on a registry that gives one sets it. Default `console`.
    */
-  logger?: Logger
+  logger?: LoggerOption
 }
 
 export interface ResolvedInstrumentOptions {

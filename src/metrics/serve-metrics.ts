@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Registry } from 'prom-client'
-import { errorFields, type Logger, resolveLogger } from '../core/logger.js'
+import { errorFields, type Logger, resolveLogger, type LoggerOption } from '../core/logger.js'
 import { optionalNumber, optionalString, requireOptions } from '../core/validate.js'
 
 const OWNER = 'serveMetrics'
@@ -12,7 +12,7 @@ export interface ServeMetricsOptions {
   /** Interface to listen on. Default `'127.0.0.1'` (loopback only: expose it deliberately). */
   host?: string
   /** Hears about a scrape whose collection failed (answered 500), with `{ url, error }`. Default `console`. */
-  logger?: Logger
+  logger?: LoggerOption
 }
 
 /** A running metrics endpoint. */

@@ -1,5 +1,7 @@
 import { describe, expect, it, vi } from 'vitest'
+import { Gauge, Registry } from 'prom-client'
 import { consoleLogger, errorFields, resolveLogger, withFields } from '../../src/core/logger.js'
+import { serveMetrics } from '../../src/metrics/serve-metrics.js'
 
 describe('logger', () => {
   it('LOG1 resolveLogger: console by default; methods keep their this; missing levels fall back; a bad logger is a TypeError naming the option', () => {
@@ -78,6 +80,26 @@ describe('logger', () => {
       ['info', 'i', { component: 'c', prefix: 'p', service: 's' }],
       ['warn', 'w', { component: 'c', prefix: 'own' }],
       ['error', 'e', { component: 'c', prefix: 'p' }],
+    ])
+  })
+
+  it('LOG6 a logger with warn() only is accepted by a component option as its type says: error entries reach warn', async () => {
+    const warned: unknown[][] = []
+    const registry = new Registry()
+    new Gauge({
+      name: 'always_fails',
+      help: 'a broken collect',
+      registers: [registry],
+      collect: () => {
+        throw new Error('boom')
+      },
+    })
+    // Type-checked too: `{ warn }` alone is a valid `logger` option.
+    const server = await serveMetrics(registry, { logger: { warn: (m, f) => warned.push([m, f]) } })
+    expect((await fetch(server.url)).status).toBe(500)
+    await server.close()
+    expect(warned).toEqual([
+      [expect.any(String), expect.objectContaining({ component: 'serveMetrics', error: 'boom' })],
     ])
   })
 })

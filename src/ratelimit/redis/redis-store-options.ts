@@ -1,6 +1,6 @@
 import type { Cluster, Redis } from 'ioredis'
 import type { Clock } from '../../core/clock.js'
-import type { Logger } from '../../core/logger.js'
+import type { LoggerOption } from '../../core/logger.js'
 
 export interface RedisRateLimitStoreOptions {
   /**
@@ -50,7 +50,7 @@ export interface RedisRateLimitStoreOptions {
    * - info, once per return to the fleet budget: `{ from: 'fallback', to: 'redis', fallback: 'share' }`.
    * Nothing is logged per call, and nothing at debug or error. Default `console`.
    */
-  logger?: Logger
+  logger?: LoggerOption
   /** Source of time for lease ages and the background checks. Default `systemClock`. */
   clock?: Clock
 }

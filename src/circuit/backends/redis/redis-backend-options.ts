@@ -1,6 +1,6 @@
 import type { Cluster, Redis } from 'ioredis'
 import type { Clock } from '../../../core/clock.js'
-import type { Logger } from '../../../core/logger.js'
+import type { LoggerOption } from '../../../core/logger.js'
 import type { CircuitBackend, CircuitConfig } from '../../circuit-backend.js'
 
 /** What the backend does with calls while Redis is unusable (D5). */
@@ -87,7 +87,7 @@ export interface RedisCircuitBackendOptions {
    * - info, sharded subscriptions lost (Cluster): `{ services, reason }` (`services` a count).
    * Nothing is logged per call, and nothing at debug or error. Default `console`.
    */
-  logger?: Logger
+  logger?: LoggerOption
   /**
    * The per-process breaker used with `onBackendFailure: 'local'`. Default a new
    * `InMemoryCircuitBackend({ clock })`.
