@@ -6,6 +6,7 @@ import { circuitGuard } from '../../src/circuit/index.js'
 import { isBackpressureShedError } from '../../src/core/errors/backpressure-shed-error.js'
 import { isBrokenCircuitError } from '../../src/core/errors/broken-circuit-error.js'
 import { isTimeoutError } from '../../src/core/errors/timeout-error.js'
+import { estimateTextTokens } from '../../src/pipeline/tokens.js'
 import {
   breakwaterOptions,
   DEFAULT_OUTPUT_TOKENS,
@@ -147,10 +148,15 @@ describe('onResponse: one report per provider answer', () => {
     })
     await client.chat.completions.create({ model: 'gpt-o', messages: user('count me') })
     await client.embeddings.create({ model: 'emb', input: 'abcd' })
+    // The fake's usage is the calibrated estimate of the prompt and of its answer.
+    const chat = {
+      inputTokens: estimateTextTokens('count me'),
+      outputTokens: estimateTextTokens('echo: count me'),
+    }
     expect(reports.map((r) => [r.service, r.operation, r.status, r.attempt, r.usage])).toEqual([
       ['openai:gpt-o', 'chat', 429, 1, undefined],
-      ['openai:gpt-o', 'chat', 200, 2, { inputTokens: 2, outputTokens: 4 }],
-      ['openai:emb', 'embeddings', 200, 1, { inputTokens: 1 }],
+      ['openai:gpt-o', 'chat', 200, 2, chat],
+      ['openai:emb', 'embeddings', 200, 1, { inputTokens: estimateTextTokens('abcd') }],
     ])
     expect(reports[0]!.headers.get('retry-after-ms')).toBe('0')
     expect(reports[1]).toMatchObject({
@@ -189,7 +195,7 @@ describe('onResponse: one report per provider answer', () => {
       status: 200,
       stream: true,
       responseModel: 'c',
-      usage: { inputTokens: 2, outputTokens: 3 },
+      usage: { inputTokens: estimateTextTokens('a b c'), outputTokens: estimateTextTokens('echo: a b c') },
       timeToFirstContentMs: 200,
       durationMs: 350,
     })
@@ -214,7 +220,9 @@ describe('onResponse: one report per provider answer', () => {
       stream_options: { include_usage: true },
     })
     expect(await drain(stream, chatText)).toBe('echo: a b')
-    expect(reports.map((r) => r.usage)).toEqual([{ inputTokens: 1, outputTokens: 3 }])
+    expect(reports.map((r) => r.usage)).toEqual([
+      { inputTokens: estimateTextTokens('a b'), outputTokens: estimateTextTokens('echo: a b') },
+    ])
     expect((await warned.promise).message).toBe('listener bug')
   })
 })

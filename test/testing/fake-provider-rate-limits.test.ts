@@ -3,6 +3,7 @@ import OpenAI from 'openai'
 import { afterEach, describe, expect, it } from 'vitest'
 import { classifyError } from '../../src/classify/classify-error.js'
 import { parseRateLimitHeaders } from '../../src/classify/rate-limit-headers.js'
+import { estimateTextTokens } from '../../src/pipeline/tokens.js'
 import { startFakeProvider, type FakeProvider } from '../../src/testing/fake-provider/index.js'
 import { goDuration } from '../../src/testing/fake-provider/rate-limit-headers.js'
 import { testClock } from '../../src/testing/test-clock.js'
@@ -22,7 +23,8 @@ const openai = (f: FakeProvider, apiKey = 'sk-a'): OpenAI =>
 const anthropic = (f: FakeProvider, apiKey = 'ak-a'): Anthropic =>
   new Anthropic({ apiKey, baseURL: f.url, maxRetries: 0 })
 const user = (content: string) => [{ role: 'user' as const, content }]
-// 'hello there' is 3 input tokens; its answer 'echo: hello there' is 5 output tokens.
+// The fake counts tokens with estimateTextTokens: 'hello there' is 3 input tokens; its answer
+// 'echo: hello there' is 5 output tokens.
 const chat = (client: OpenAI) =>
   client.chat.completions.create({ model: 'gpt-x', messages: user('hello there') }).withResponse()
 
@@ -120,7 +122,8 @@ describe('fake provider: rate limits', () => {
     for await (const chunk of stream) void chunk
     expect(f.rateLimitState('sk-a')?.tokens?.remaining).toBe(92)
 
-    // A stream cut after one chunk ('echo: ', 2 tokens) takes what reached the client.
+    // A stream cut after one chunk takes its input and what reached the client ('echo: ').
+    const afterCut = 92 - estimateTextTokens('hello there') - estimateTextTokens('echo: ')
     f.fail({ kind: 'stream_error', afterChunks: 1 })
     const cut = await openai(f).chat.completions.create({
       model: 'gpt-x',
@@ -132,13 +135,15 @@ describe('fake provider: rate limits', () => {
         for await (const chunk of cut) void chunk
       })(),
     )
-    expect(f.rateLimitState('sk-a')?.tokens?.remaining).toBe(87)
+    expect(f.rateLimitState('sk-a')?.tokens?.remaining).toBe(afterCut)
 
-    // Embeddings take their prompt tokens ('abcd efgh': 3).
+    // Embeddings take their prompt tokens.
     const { response: embedded } = await openai(f)
       .embeddings.create({ model: 'emb-x', input: 'abcd efgh' })
       .withResponse()
-    expect(embedded.headers.get('x-ratelimit-remaining-tokens')).toBe('84')
+    expect(embedded.headers.get('x-ratelimit-remaining-tokens')).toBe(
+      String(afterCut - estimateTextTokens('abcd efgh')),
+    )
   })
 
   it('Anthropic routes carry anthropic-ratelimit-* headers with RFC 3339 resets on the fake clock, and its 429 shape', async () => {
@@ -147,25 +152,27 @@ describe('fake provider: rate limits', () => {
     const client = anthropic(f)
     const request = { model: 'claude-x', max_tokens: 64, messages: user('hi') }
     const { response } = await client.messages.create(request).withResponse()
-    // 1 request of 1 used; 'hi' is 1 input token and 'echo: hi' 2 output tokens.
+    // 1 request of 1 used; 6 tokens of 1 000: 'hi' in, 'echo: hi' out, as estimateTextTokens counts
+    // them — whole again in 6 × 60 000 / 1 000 = 360 ms.
+    expect(estimateTextTokens('hi') + estimateTextTokens('echo: hi')).toBe(6)
     expect(ratelimitHeaders(response.headers)).toEqual({
       'anthropic-ratelimit-requests-limit': '1',
       'anthropic-ratelimit-requests-remaining': '0',
       'anthropic-ratelimit-requests-reset': '2026-01-01T00:01:00.000Z',
       'anthropic-ratelimit-tokens-limit': '1000',
-      'anthropic-ratelimit-tokens-remaining': '997',
-      'anthropic-ratelimit-tokens-reset': '2026-01-01T00:00:00.180Z',
+      'anthropic-ratelimit-tokens-remaining': '994',
+      'anthropic-ratelimit-tokens-reset': '2026-01-01T00:00:00.360Z',
       'anthropic-ratelimit-input-tokens-limit': '1000',
-      'anthropic-ratelimit-input-tokens-remaining': '997',
-      'anthropic-ratelimit-input-tokens-reset': '2026-01-01T00:00:00.180Z',
+      'anthropic-ratelimit-input-tokens-remaining': '994',
+      'anthropic-ratelimit-input-tokens-reset': '2026-01-01T00:00:00.360Z',
       'anthropic-ratelimit-output-tokens-limit': '1000',
-      'anthropic-ratelimit-output-tokens-remaining': '997',
-      'anthropic-ratelimit-output-tokens-reset': '2026-01-01T00:00:00.180Z',
+      'anthropic-ratelimit-output-tokens-remaining': '994',
+      'anthropic-ratelimit-output-tokens-reset': '2026-01-01T00:00:00.360Z',
     })
     expect(parseRateLimitHeaders(response.headers, clock.now())).toMatchObject({
       provider: 'anthropic',
       requests: { limit: 1, remaining: 0, resetMs: 60_000 },
-      tokens: { limit: 1_000, remaining: 997, resetMs: 180 },
+      tokens: { limit: 1_000, remaining: 994, resetMs: 360 },
     })
 
     await clock.advance(30_000)

@@ -5,6 +5,7 @@ import { APICallError, generateText, streamText } from 'ai'
 import OpenAI from 'openai'
 import { afterEach, describe, expect, it } from 'vitest'
 import { classifyError } from '../../src/classify/classify-error.js'
+import { estimateTextTokens } from '../../src/pipeline/tokens.js'
 import { startFakeProvider, type FakeProvider } from '../../src/testing/fake-provider/index.js'
 
 let fake: FakeProvider | undefined
@@ -41,7 +42,9 @@ describe('fake provider: embeddings, countTokens and batches', () => {
     })
     expect(floats.data.map((d) => d.index)).toEqual([0, 1])
     expect(floats.data[0]!.embedding).toHaveLength(8)
-    expect(floats.usage).toEqual({ prompt_tokens: 3, total_tokens: 3 })
+    // Each input is counted on its own, with the calibrated estimate.
+    const prompt = estimateTextTokens('one') + estimateTextTokens('two two')
+    expect(floats.usage).toEqual({ prompt_tokens: prompt, total_tokens: prompt })
     // The SDK asks for base64 by default and decodes it: the same vector comes back.
     const decoded = await client.embeddings.create({ model: 'emb', input: 'one' })
     expect(decoded.data[0]!.embedding).toEqual(floats.data[0]!.embedding.map((x) => Math.fround(x)))
@@ -54,7 +57,7 @@ describe('fake provider: embeddings, countTokens and batches', () => {
       model: 'claude-x',
       messages: user('count these words please'),
     })
-    expect(counted).toEqual({ input_tokens: 6 })
+    expect(counted).toEqual({ input_tokens: estimateTextTokens('count these words please') })
     expect(f.counts.byPath).toEqual({ '/v1/messages/count_tokens': 1 })
   })
 
@@ -121,10 +124,10 @@ describe('fake provider: the AI SDK providers parse its answers and its errors',
     for (const [name, model] of Object.entries(providers(f))) {
       const { text, usage } = await generateText({ model, prompt: 'hi', maxRetries: 0, maxOutputTokens: 64 })
       expect([name, text]).toEqual([name, 'echo: hi'])
-      expect(usage.outputTokens).toBe(2)
+      expect([name, usage.outputTokens]).toEqual([name, estimateTextTokens('echo: hi')])
       const result = streamText({ model, prompt: 'a b c', maxRetries: 0, maxOutputTokens: 64 })
       expect([name, await result.text]).toEqual([name, 'echo: a b c'])
-      expect((await result.usage).outputTokens).toBe(3)
+      expect([name, (await result.usage).outputTokens]).toEqual([name, estimateTextTokens('echo: a b c')])
     }
   })
 

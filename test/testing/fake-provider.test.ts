@@ -2,6 +2,7 @@ import Anthropic from '@anthropic-ai/sdk'
 import OpenAI from 'openai'
 import { afterEach, describe, expect, it } from 'vitest'
 import { classifyError } from '../../src/classify/classify-error.js'
+import { estimateTextTokens } from '../../src/pipeline/tokens.js'
 import { startFakeProvider, type FakeProvider } from '../../src/testing/fake-provider/index.js'
 import { testClock } from '../../src/testing/test-clock.js'
 
@@ -36,6 +37,8 @@ describe('fake provider: APIs', () => {
     const res = await openai(f).chat.completions.create({ model: 'gpt-x', messages: user('hello there') })
     expect(res.choices[0]!.message.content).toBe('echo: hello there')
     expect(res.model).toBe('gpt-x')
+    // Usage is the calibrated estimate of the prompt and of the answer: 3 + 5.
+    expect([estimateTextTokens('hello there'), estimateTextTokens('echo: hello there')]).toEqual([3, 5])
     expect(res.usage).toMatchObject({ prompt_tokens: 3, completion_tokens: 5, total_tokens: 8 })
     expect(f.counts).toEqual({
       total: 1,
@@ -63,7 +66,10 @@ describe('fake provider: APIs', () => {
     }
     expect(text).toBe('echo: one two three')
     expect(finish).toBe('stop')
-    expect(usage).toMatchObject({ prompt_tokens: 4, completion_tokens: 5 })
+    expect(usage).toMatchObject({
+      prompt_tokens: estimateTextTokens('one two three'),
+      completion_tokens: estimateTextTokens('echo: one two three'),
+    })
     expect(f.count({ stream: true })).toBe(1)
   })
 
@@ -72,7 +78,7 @@ describe('fake provider: APIs', () => {
     const client = openai(f)
     const res = await client.responses.create({ model: 'gpt-r', input: 'ping' })
     expect(res.output_text).toBe('echo: ping')
-    expect(res.usage?.output_tokens).toBe(3)
+    expect(res.usage?.output_tokens).toBe(estimateTextTokens('echo: ping'))
     const stream = await client.responses.create({ model: 'gpt-r', input: 'ping pong', stream: true })
     const types: string[] = []
     let text = ''
@@ -91,7 +97,7 @@ describe('fake provider: APIs', () => {
     const client = anthropic(f)
     const msg = await client.messages.create({ model: 'claude-x', max_tokens: 64, messages: user('hi') })
     expect(msg.content).toEqual([{ type: 'text', text: 'claude-x heard hi' }])
-    expect(msg.usage.output_tokens).toBe(5)
+    expect(msg.usage.output_tokens).toBe(estimateTextTokens('claude-x heard hi'))
     const stream = await client.messages.create({
       model: 'claude-x',
       max_tokens: 64,
@@ -324,7 +330,9 @@ describe('fake provider: faults', () => {
     expect(() => f.fail({ kind: 'delay', ms: -1 })).toThrow(RangeError)
     expect(() => f.fail({ kind: 'server_error' }, { times: 0 })).toThrow(RangeError)
     expect(() => f.schedule({ fault: { kind: 'overloaded' }, from: 5, until: 1 })).toThrow(RangeError)
-    expect(() => f.schedule({ fault: { kind: 'overloaded' }, from: 0, until: 1, times: 0 })).toThrow(/"times"/)
+    expect(() => f.schedule({ fault: { kind: 'overloaded' }, from: 0, until: 1, times: 0 })).toThrow(
+      /"times"/,
+    )
     await expect(startFakeProvider({ chunkDelayMs: -1 })).rejects.toThrow(RangeError)
   })
 

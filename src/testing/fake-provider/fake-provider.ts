@@ -29,7 +29,9 @@ export type { FakeProvider, FakeProviderOptions, ReplyRequest }
  * and the Anthropic API (`/v1/messages`, `/v1/messages/count_tokens`, `/v1/messages/batches`) for
  * the official SDKs and the AI SDK providers to work against it, answers deterministically, injects
  * faults on demand (on every route) and counts every request, so a test can assert exactly how
- * many reached it.
+ * many reached it. Its token counts (usage, `countTokens`, embeddings usage, the `rateLimits` token
+ * budget) are `estimateTextTokens` of the text, at least 1: close to a real tokenizer on CJK, JSON
+ * and logs as well as on English prose.
  */
 export async function startFakeProvider(options?: FakeProviderOptions): Promise<FakeProvider> {
   const o = requireOptions<FakeProviderOptions>(OWNER, options, true)

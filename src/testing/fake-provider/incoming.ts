@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http'
+import { estimateTextTokens } from '../../pipeline/tokens.js'
 import type { Dialect, Reply } from './dialect.js'
 
 const MAX_BODY_BYTES = 8 * 1024 * 1024
@@ -68,7 +69,12 @@ export function buildReply(
   }
 }
 
-/** A rough token count (4 characters a token), at least 1: deterministic usage numbers. */
+/**
+ * The fake's token count, at least 1: deterministic usage numbers. It is the calibrated
+ * `estimateTextTokens` (about 1.0–1.2 × o200k on code, prose, JSON, logs and CJK), so usage,
+ * `countTokens` and the token budgets treat Chinese or JSON-heavy traffic the way a real provider
+ * does; a count by characters would under-report CJK about fourfold.
+ */
 export function tokens(text: string): number {
-  return Math.max(1, Math.ceil(text.length / 4))
+  return Math.max(1, estimateTextTokens(text))
 }
