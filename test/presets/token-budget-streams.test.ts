@@ -4,8 +4,8 @@
  * `llmGuard({ rateLimit: { tokens } })`, against the fake provider enforcing the same token budget
  * per window. Each call reserves its prompt plus `max_tokens` (1 024) but uses a small fraction of
  * it; only settling each stream to its final usage lets the budget carry the traffic it allows.
- * (The limiter reserves by the calibrated estimate, about a token per Chinese character; the fake
- * counts usage at 4 characters a token, so settlement returns most of each reservation.)
+ * (Limiter and fake count the prompt alike, by the calibrated estimate; the answers are short, so
+ * settlement returns most of each reservation's 1 024 output tokens.)
  * Real time: a 1 s window, 3 s of traffic.
  */
 import Anthropic from '@anthropic-ai/sdk'
