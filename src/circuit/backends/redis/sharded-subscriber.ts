@@ -2,7 +2,13 @@ import type { Cluster, Redis } from 'ioredis'
 import { setTimer, type Clock } from '../../../core/clock.js'
 import { type ChannelSubscriber, nextSubscription, type SubscriberEvents } from './plain-subscriber.js'
 import { closeConnection, connectBounded } from '../../../redis-common/connection.js'
+import { EndedNodes } from './ended-nodes.js'
 import { SlotMap } from './slot-map.js'
+
+/** How long a node that ended our subscriptions is not trusted as a slot's master (see EndedNodes). */
+const ENDED_GRACE_MS = 2_000
+/** How soon the slot map is read again while it still names such a node. */
+const MAP_RETRY_MS = 50
 
 export interface ShardedSubscriberOptions {
   /** Command timeout of each node connection. */
@@ -50,7 +56,9 @@ const SERVER_UNSUBSCRIBED = /Last reply: sunsubscribe,/
  * to its replicas' subscribers too, so an old master demoted by a failover keeps serving it.
  * Dropped channels are subscribed again, on the slot's current master (the map is read again
  * first), the next time a command for their service runs; until confirmed, nothing learned for
- * them is cached.
+ * them is cached. A map that still names the node that just ended them (read from a node that has
+ * not heard of the failover yet) is read again until it names another, for up to 2 s: placed on the
+ * old master, a subscription hears none of the new master's messages.
  */
 export class ShardedSubscriber implements ChannelSubscriber {
   private readonly links = new Map<string, NodeLink>()
@@ -62,6 +70,9 @@ export class ShardedSubscriber implements ChannelSubscriber {
   private readonly waiting = new Set<string>()
   private connected = false
   private cancelCheck: (() => void) | undefined
+  private readonly endedNodes: EndedNodes
+  /** Timers of placements waiting for a map that no longer names an ended node. */
+  private readonly retries = new Set<() => void>()
 
   constructor(
     private readonly cmd: Cluster,
@@ -69,6 +80,7 @@ export class ShardedSubscriber implements ChannelSubscriber {
     private readonly events: SubscriberEvents,
   ) {
     this.map = new SlotMap(cmd)
+    this.endedNodes = new EndedNodes(o.clock, ENDED_GRACE_MS)
   }
 
   get up(): boolean {
@@ -92,6 +104,7 @@ export class ShardedSubscriber implements ChannelSubscriber {
       return
     }
     const node = this.map.master(channel)
+    if (node !== undefined && this.endedNodes.suspect(node)) return this.placeLater(channel, service)
     const link = node === undefined ? undefined : this.link(node)
     if (link === undefined) return // no map or no template yet: the next command tries again
     const placement: Placement = { node: link.node, service, id: undefined }
@@ -112,6 +125,21 @@ export class ShardedSubscriber implements ChannelSubscriber {
       )
   }
 
+  /** Places `channel` once a fresh slot map names another master than the node that ended it. */
+  private placeLater(channel: string, service: string): void {
+    this.waiting.add(channel)
+    const cancel = setTimer(this.o.clock, MAP_RETRY_MS, () => {
+      this.retries.delete(cancel)
+      this.refresh()
+      const placed = (this.refreshing ?? Promise.resolve()).then(() => {
+        this.waiting.delete(channel)
+        this.watch(channel, service)
+      })
+      this.o.track(placed)
+    })
+    this.retries.add(cancel)
+  }
+
   since(channel: string): number | undefined {
     return this.connected ? this.placed.get(channel)?.id : undefined
   }
@@ -130,6 +158,9 @@ export class ShardedSubscriber implements ChannelSubscriber {
     this.connected = false
     this.cancelCheck?.()
     this.cancelCheck = undefined
+    for (const cancel of this.retries) cancel()
+    this.retries.clear()
+    this.waiting.clear()
     const links = [...this.links.values()]
     this.links.clear()
     this.placed.clear()
@@ -213,10 +244,15 @@ export class ShardedSubscriber implements ChannelSubscriber {
     this.links.set(node, link)
     link.ready.catch(() => this.drop(link, 'cannot connect to the node'))
     conn.on('error', (error: Error) => {
-      if (SERVER_UNSUBSCRIBED.test(error.message))
+      if (SERVER_UNSUBSCRIBED.test(error.message)) {
+        this.endedNodes.ended(node)
         this.drop(link, 'Redis ended it (failover or slot migration)')
+      }
     })
-    conn.on('moved', () => this.drop(link, 'MOVED: the slot has another master'))
+    conn.on('moved', () => {
+      this.endedNodes.ended(node)
+      this.drop(link, 'MOVED: the slot has another master')
+    })
     conn.on('close', () => this.drop(link, 'the connection to the node closed'))
     conn.on('smessage', (channel: string, message: string) => {
       const placement = this.placed.get(channel)
