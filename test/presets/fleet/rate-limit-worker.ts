@@ -10,6 +10,7 @@ import OpenAI from 'openai'
 import { llmGuard } from '../../../src/presets/llm-guard.js'
 import { wrapOpenAI } from '../../../src/providers/wrap-openai.js'
 import { RedisRateLimitStore } from '../../../src/ratelimit/redis/redis-rate-limit-store.js'
+import { sendToParent, serveFleetChild } from '../../helpers/fleet-child.js'
 
 export type Command =
   | {
@@ -40,9 +41,6 @@ const store = new RedisRateLimitStore({
   logger: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
 })
 
-const send = (message: unknown): Promise<void> =>
-  new Promise((resolve) => process.send!(message, () => resolve()))
-
 async function run(c: Extract<Command, { cmd: 'run' }>): Promise<void> {
   const guard = llmGuard({
     rateLimit: { requests: c.requests, windowMs: c.windowMs, maxWaitMs: 10_000, store },
@@ -67,27 +65,15 @@ async function run(c: Extract<Command, { cmd: 'run' }>): Promise<void> {
     }
   }
   await Promise.all(Array.from({ length: c.concurrency }, (_, n) => caller(n)))
-  await send({ type: 'ran', ok, errors } satisfies RunReport)
+  await sendToParent({ type: 'ran', ok, errors } satisfies RunReport)
 }
 
-process.on('message', (c: Command) => {
-  const step = async (): Promise<void> => {
-    if (c.cmd === 'run') await run(c)
-    else {
-      await store.close()
-      client.disconnect()
-      process.disconnect()
-    }
-  }
-  step().catch((error: unknown) => {
-    console.error(error)
-    process.exit(1)
-  })
-})
-store.ready().then(
-  () => send({ type: 'ready' }),
-  (error: unknown) => {
-    console.error(error)
-    process.exit(1)
+serveFleetChild<Command>({
+  ready: () => store.ready(),
+  run,
+  async stop() {
+    await store.close()
+    client.disconnect()
+    process.disconnect()
   },
-)
+})

@@ -9,6 +9,7 @@ import { Redis } from 'ioredis'
 import { isRateLimitError } from '../../../src/core/errors/rate-limit-error.js'
 import { rateLimitGuard } from '../../../src/ratelimit/rate-limit-guard.js'
 import { RedisRateLimitStore } from '../../../src/ratelimit/redis/redis-rate-limit-store.js'
+import { sendToParent, serveFleetChild } from '../../helpers/fleet-child.js'
 
 type Command =
   | { cmd: 'drain'; service: string; requests: number; windowMs: number }
@@ -31,9 +32,6 @@ const store = new RedisRateLimitStore({
   logger: { debug: quiet, info: quiet, warn: quiet, error: quiet },
 })
 
-const send = (message: unknown): Promise<void> =>
-  new Promise((resolve) => process.send!(message, () => resolve()))
-
 async function drain(c: Extract<Command, { cmd: 'drain' }>): Promise<void> {
   const guard = rateLimitGuard({ requests: c.requests, windowMs: c.windowMs, maxWaitMs: 0, store })
   let went = 0
@@ -43,7 +41,7 @@ async function drain(c: Extract<Command, { cmd: 'drain' }>): Promise<void> {
     if (r !== 'ok') throw r
     went++
   }
-  await send({ type: 'drained', went })
+  await sendToParent({ type: 'drained', went })
 }
 
 async function pace(c: Extract<Command, { cmd: 'pace' }>): Promise<void> {
@@ -64,29 +62,15 @@ async function pace(c: Extract<Command, { cmd: 'pace' }>): Promise<void> {
     }
   }
   await Promise.all(Array.from({ length: c.concurrency }, caller))
-  await send({ type: 'paced', starts, errors })
+  await sendToParent({ type: 'paced', starts, errors })
 }
 
-process.on('message', (c: Command) => {
-  const run = async (): Promise<void> => {
-    if (c.cmd === 'drain') await drain(c)
-    else if (c.cmd === 'pace') await pace(c)
-    else {
-      await store.close()
-      client.disconnect()
-      process.disconnect()
-    }
-  }
-  run().catch((error: unknown) => {
-    console.error(error)
-    process.exit(1)
-  })
-})
-
-store.ready().then(
-  () => send({ type: 'ready' }),
-  (error: unknown) => {
-    console.error(error)
-    process.exit(1)
+serveFleetChild<Command>({
+  ready: () => store.ready(),
+  run: (c) => (c.cmd === 'drain' ? drain(c) : pace(c)),
+  async stop() {
+    await store.close()
+    client.disconnect()
+    process.disconnect()
   },
-)
+})
