@@ -8,6 +8,7 @@ import { type ChildProcess, fork } from 'node:child_process'
 import { createServer, type Server } from 'node:http'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { TS_LOADER } from '../helpers/fleet-child.js'
 import { type RedisServer, startRedis, testPrefix } from '../helpers/redis-server.js'
 import { type FleetCall, startFleet, startProvider as startScriptedProvider } from './fleet/fleet-harness.js'
 
@@ -16,7 +17,6 @@ const THRESHOLD = 3
 const RECOVERY_MS = 200
 const DOWN_MS = 1_100
 const worker = fileURLToPath(new URL('./fleet/fleet-worker.ts', import.meta.url))
-const register = fileURLToPath(new URL('../helpers/register-ts.mjs', import.meta.url))
 
 let redis: RedisServer
 beforeAll(async () => {
@@ -67,7 +67,7 @@ async function outage(mode: 'redis' | 'memory'): Promise<number[][]> {
     const readyAll = Promise.all(
       Array.from({ length: P }, (_, i) => {
         const child = fork(worker, [], {
-          execArgv: ['--experimental-transform-types', '--no-warnings', '--import', register],
+          execArgv: TS_LOADER,
           env: {
             ...process.env,
             FLEET_MODE: mode,

@@ -6,10 +6,11 @@
  * out at a time, ask for hundreds of requests a second against a limit of 40. Real time: a 1 s
  * window, 4 s per run (the few requests a start-up can put over the budget stay a small share).
  */
-import { type ChildProcess, fork } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startFakeProvider, type FakeProvider } from '../../src/testing/fake-provider/index.js'
+import { forkFleetChild, stopFleetChildren } from '../helpers/fleet-child.js'
 import { type RedisServer, startRedis, testPrefix } from '../helpers/redis-server.js'
 import type { Command, RunReport } from './fleet/rate-limit-worker.js'
 
@@ -19,7 +20,6 @@ const LIMIT = 40
 const WINDOW_MS = 1_000
 const DURATION_MS = 4_000
 const worker = fileURLToPath(new URL('./fleet/rate-limit-worker.ts', import.meta.url))
-const register = fileURLToPath(new URL('../helpers/register-ts.mjs', import.meta.url))
 
 let redis: RedisServer
 let fake: FakeProvider
@@ -34,11 +34,7 @@ beforeAll(async () => {
       { length: P },
       () =>
         new Promise<ChildProcess>((resolve, reject) => {
-          const child = fork(worker, [], {
-            execArgv: ['--experimental-transform-types', '--no-warnings', '--import', register],
-            env: { ...process.env, FLEET_REDIS_PORT: String(redis.port), FLEET_PREFIX: prefix },
-            stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-          })
+          const child = forkFleetChild(worker, { FLEET_REDIS_PORT: String(redis.port), FLEET_PREFIX: prefix })
           child.once('message', () => resolve(child))
           child.once('exit', (code) => reject(new Error(`fleet worker exited with ${code}`)))
         }),
@@ -47,17 +43,7 @@ beforeAll(async () => {
 }, 30_000)
 
 afterAll(async () => {
-  await Promise.all(
-    workers.map(
-      (child) =>
-        new Promise<void>((resolve) => {
-          child.removeAllListeners('exit')
-          if (child.exitCode !== null) return resolve()
-          child.once('exit', () => resolve())
-          child.send({ cmd: 'stop' } satisfies Command)
-        }),
-    ),
-  )
+  await stopFleetChildren(workers)
   await fake?.close()
   await redis?.stop()
 })

@@ -2,7 +2,7 @@
  * The fleet: P real child processes, each with its own RedisRateLimitStore (own connection, own
  * leases), on one Redis budget. Real time where Redis keeps it: the pacing phase runs ~2 s.
  */
-import { type ChildProcess, fork } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -12,10 +12,10 @@ import {
   testPrefix,
   closeClient,
 } from '../helpers/redis-server.js'
+import { forkFleetChild, stopFleetChildren } from '../helpers/fleet-child.js'
 
 const P = 3
 const worker = fileURLToPath(new URL('./fleet/fleet-worker.ts', import.meta.url))
-const register = fileURLToPath(new URL('../helpers/register-ts.mjs', import.meta.url))
 
 let redis: RedisServer
 beforeAll(async () => {
@@ -31,11 +31,7 @@ interface Worker {
 async function startFleet(prefix: string): Promise<Worker[]> {
   return Promise.all(
     Array.from({ length: P }, async (_, i) => {
-      const child = fork(worker, [], {
-        execArgv: ['--experimental-transform-types', '--no-warnings', '--import', register],
-        env: { ...process.env, FLEET_REDIS_PORT: String(redis.port), FLEET_PREFIX: prefix },
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      })
+      const child = forkFleetChild(worker, { FLEET_REDIS_PORT: String(redis.port), FLEET_PREFIX: prefix })
       const inbox: Record<string, unknown>[] = []
       const waiting = new Map<string, (m: Record<string, unknown>) => void>()
       child.on('message', (m: Record<string, unknown>) => {
@@ -59,17 +55,7 @@ async function startFleet(prefix: string): Promise<Worker[]> {
 }
 
 async function stopFleet(workers: Worker[]): Promise<void> {
-  await Promise.all(
-    workers.map(
-      ({ child }) =>
-        new Promise<void>((resolve) => {
-          child.removeAllListeners('exit')
-          if (child.exitCode !== null) return resolve()
-          child.once('exit', () => resolve())
-          child.send({ cmd: 'stop' })
-        }),
-    ),
-  )
+  await stopFleetChildren(workers.map((w) => w.child))
 }
 
 const scripts = (s: Record<string, number>): number => (s.evalsha ?? 0) + (s.eval ?? 0)

@@ -7,12 +7,11 @@
 import { type ChildProcess, fork } from 'node:child_process'
 import { createServer, type Server } from 'node:http'
 import { fileURLToPath } from 'node:url'
+import { TS_LOADER } from '../../helpers/fleet-child.js'
 import type { CallReport, FromWorker, ToWorker } from './fleet-protocol.js'
 
 const worker = fileURLToPath(new URL('./fleet-worker.ts', import.meta.url))
-const register = fileURLToPath(new URL('../../helpers/register-ts.mjs', import.meta.url))
 /** Node options that let a process run the TypeScript sources as they are. */
-export const TS_LOADER = ['--experimental-transform-types', '--no-warnings', '--import', register]
 
 /** Anything that does not happen in this long is a failure, not a slow run. */
 const UNTIL_TIMEOUT_MS = 30_000
